@@ -1,0 +1,25 @@
+# The two commands of the README: `make demo` (the main job on the bundled data) and `make test`.
+# Both install missing system packages first and build in release: numeric code is not worth
+# running unoptimised.
+SWIFT ?= swift
+BIN := .build/release/retrieve
+
+.PHONY: demo test build deps bench clean
+
+demo: build
+	$(BIN) demo
+
+test: deps
+	$(SWIFT) test -c release
+
+build: deps
+	$(SWIFT) build -c release --product retrieve
+
+deps:
+	@scripts/install-deps.sh
+
+bench: build
+	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(BIN) bench gemm
+
+clean:
+	rm -rf .build

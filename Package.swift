@@ -1,0 +1,39 @@
+// swift-tools-version:6.0
+// retrieve: train a two-tower image–text model on your own captioned images and search a folder by text.
+import PackageDescription
+
+/// Swift 5 language mode: the numeric code hands unsafe buffers to worker threads on purpose.
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "retrieve",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "retrieve", targets: ["retrieve"]),
+        .library(name: "Retrieval", targets: ["Retrieval"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .systemLibrary(name: "CBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev"])]),
+        .target(name: "CImageCodecs",
+                linkerSettings: [.linkedLibrary("png16"), .linkedLibrary("jpeg")]),
+        .target(name: "Neural", dependencies: ["CBLAS"], swiftSettings: strict),
+        .target(name: "Vision", dependencies: ["Neural", "CImageCodecs"], swiftSettings: strict),
+        .target(name: "Text", dependencies: ["Neural"], swiftSettings: strict),
+        .target(name: "Retrieval", dependencies: ["Neural", "Vision", "Text"], swiftSettings: strict),
+        .executableTarget(name: "retrieve",
+                          dependencies: ["Retrieval", "Neural", "Vision", "Text",
+                                         .product(name: "ArgumentParser", package: "swift-argument-parser")],
+                          swiftSettings: strict),
+        .testTarget(name: "NeuralTests", dependencies: ["Neural"]),
+        .testTarget(name: "VisionTests", dependencies: ["Vision", "Neural"]),
+        .testTarget(name: "TextTests", dependencies: ["Text", "Neural"]),
+        .testTarget(name: "RetrievalTests", dependencies: ["Retrieval", "Vision", "Text", "Neural"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,2 @@
+import Neural
+print("retrieve", BLASThreads.coreName)

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs the system packages retrieve builds against (OpenBLAS, libpng, libjpeg, pkg-config),
+# with apt-get where we are root or have sudo; otherwise prints the exact command and fails.
+set -euo pipefail
+packages=(libopenblas-dev libpng-dev libjpeg-dev pkg-config)
+missing=()
+for p in "${packages[@]}"; do
+    status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+    [[ "$status" == "install ok installed" ]] || missing+=("$p")
+done
+[[ ${#missing[@]} -eq 0 ]] && exit 0
+
+echo "retrieve: installing system packages: ${missing[*]}" >&2
+if [[ $(id -u) -eq 0 ]]; then
+    sudo=()
+elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then
+    sudo=(sudo)
+else
+    echo "retrieve: missing system packages; run:  sudo apt-get update && sudo apt-get install -y ${missing[*]}" >&2
+    exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" apt-get update -qq
+"${sudo[@]}" apt-get install -y -qq "${missing[@]}" >/dev/null
