@@ -100,3 +100,14 @@ public enum BLASThreads {
     /// The kernel OpenBLAS chose for this processor (e.g. "Haswell", "SkylakeX").
     public static var coreName: String { String(cString: openblas_get_corename()) }
 }
+
+/// A direct cblas_sgemm call with no checks or wrapping: only the GEMM benchmark uses it, to
+/// measure what the entry point above costs on top of OpenBLAS.
+public func directSGEMMForBenchmark(
+    m: Int, n: Int, k: Int,
+    a: UnsafePointer<Float>, b: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>,
+    transposeB: Bool
+) {
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+                Int32(m), Int32(n), Int32(k), 1, a, Int32(k), b, Int32(transposeB ? k : n), 0, c, Int32(n))
+}

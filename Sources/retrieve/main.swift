@@ -1,2 +1,0 @@
-import Neural
-print("retrieve", BLASThreads.coreName)
