@@ -1,0 +1,51 @@
+// The shape of a two-tower model: everything needed to rebuild it before loading weights.
+// Stored as JSON inside the model file, and part of the model's fingerprint.
+import Foundation
+
+/// Architecture and preprocessing of a retrieve model. Defaults suit a 2-core CPU.
+public struct ModelConfiguration: Codable, Sendable, Equatable {
+    /// Square input side of the image tower, in pixels.
+    public var imageSize = 64
+    /// Output channels of each conv–(norm)–ReLU–pool block.
+    public var channels = [32, 64, 128, 256]
+    /// Normalisation in the CNN blocks.
+    public var normalization: Normalization = .batch
+    /// Dimension of the shared embedding space.
+    public var embeddingDimension = 128
+    /// Width of token embeddings.
+    public var tokenDimension = 128
+    /// Tokens kept per caption.
+    public var maxTokens = 16
+    /// Learned position embeddings added to token embeddings, so word order can matter.
+    public var positionEmbeddings = true
+    /// Initial log of the logit scale (log 1/0.07, as CLIP) and its clamp.
+    public var initialLogScale = Foundation.log(1 / 0.07)
+    public var maxLogScale = Foundation.log(100.0)
+
+    public enum Normalization: String, Codable, Sendable, CaseIterable {
+        case none, batch
+    }
+
+    public init() {}
+
+    /// The architecture of the PyTorch reference (`../shared/bench/torch_ref.py` defaults):
+    /// no normalisation layer, no position embeddings.
+    public static var reference: ModelConfiguration {
+        var c = ModelConfiguration()
+        c.normalization = .none
+        c.positionEmbeddings = false
+        return c
+    }
+
+    /// Checks the numbers make a buildable model; returns a sentence naming the first problem.
+    public func problem() -> String? {
+        if imageSize < 8 { return "image size must be at least 8 pixels, got \(imageSize)" }
+        if channels.isEmpty || channels.contains(where: { $0 <= 0 }) { return "channels must be positive, got \(channels)" }
+        if imageSize >> max(0, channels.count - 1) < 1 {
+            return "\(channels.count) pooling blocks shrink a \(imageSize)-pixel image to nothing"
+        }
+        if embeddingDimension <= 0 || tokenDimension <= 0 { return "dimensions must be positive" }
+        if maxTokens <= 0 { return "max tokens must be positive, got \(maxTokens)" }
+        return nil
+    }
+}
