@@ -29,7 +29,7 @@ rc_format rc_sniff(const uint8_t *data, size_t size) {
     return RC_FORMAT_UNKNOWN;
 }
 
-int rc_decode(const uint8_t *data, size_t size, size_t max_pixels,
+int rc_decode(const uint8_t *data, size_t size, size_t max_pixels, uint32_t min_short_side,
               rc_image *out, char *err, size_t errlen) {
     if (err != NULL && errlen > 0) err[0] = '\0';
     if (out == NULL) return rc_fail(RC_BAD_ARGUMENT, err, errlen, "no output image given");
@@ -41,7 +41,7 @@ int rc_decode(const uint8_t *data, size_t size, size_t max_pixels,
     case RC_FORMAT_PNG:
         return rc_decode_png(data, size, max_pixels, out, err, errlen);
     case RC_FORMAT_JPEG:
-        return rc_decode_jpeg(data, size, max_pixels, out, err, errlen);
+        return rc_decode_jpeg(data, size, max_pixels, min_short_side, out, err, errlen);
     default:
         return rc_fail(RC_UNKNOWN_FORMAT, err, errlen, "not a PNG or JPEG image");
     }

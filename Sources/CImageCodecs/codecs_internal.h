@@ -11,7 +11,7 @@ int rc_fail(int code, char *err, size_t errlen, const char *fmt, ...);
 
 int rc_decode_png(const uint8_t *data, size_t size, size_t max_pixels,
                   rc_image *out, char *err, size_t errlen);
-int rc_decode_jpeg(const uint8_t *data, size_t size, size_t max_pixels,
+int rc_decode_jpeg(const uint8_t *data, size_t size, size_t max_pixels, uint32_t min_short_side,
                    rc_image *out, char *err, size_t errlen);
 
 /// The EXIF orientation (1...8) found in an APP1 payload, or 1 when absent or malformed.

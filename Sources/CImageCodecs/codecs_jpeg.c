@@ -18,6 +18,7 @@ typedef struct {
     struct jpeg_progress_mgr progress;
     jmp_buf jump;
     int status;
+    int hit_end;          // the data ran out: any later error is the truncation's fault
     char message[JMSG_LENGTH_MAX];
 } jpeg_trap;
 
@@ -37,16 +38,26 @@ typedef struct {
 
 static void on_error_exit(j_common_ptr info) {
     jpeg_trap *trap = (jpeg_trap *)info->err;
-    (*info->err->format_message)(info, trap->message);
+    if (trap->hit_end) {
+        trap->status = RC_TRUNCATED;
+        snprintf(trap->message, sizeof trap->message, "file ends early (truncated JPEG)");
+    } else {
+        (*info->err->format_message)(info, trap->message);
+    }
     longjmp(trap->jump, 1);
 }
 
-/// Warnings are ignored, except a premature end of data: the rest would be grey filler.
+/// Warnings are ignored, except a premature end of data before the last row of MCUs: the
+/// rest would be grey filler. (Hitting the end while in the last row is normal for files
+/// that only lack their EOI marker: the bit reader prefetches past the final MCU.)
 static void on_emit_message(j_common_ptr info, int level) {
     if (level >= 0) return;
     info->err->num_warnings++;
-    if (info->err->msg_code == JWRN_JPEG_EOF) {
-        jpeg_trap *trap = (jpeg_trap *)info->err;
+    if (info->err->msg_code != JWRN_JPEG_EOF || !info->is_decompressor) return;
+    jpeg_trap *trap = (jpeg_trap *)info->err;
+    trap->hit_end = 1;
+    j_decompress_ptr d = (j_decompress_ptr)info;
+    if (d->total_iMCU_rows == 0 || d->input_iMCU_row + 1 < d->total_iMCU_rows) {
         trap->status = RC_TRUNCATED;
         snprintf(trap->message, sizeof trap->message, "file ends early (truncated JPEG)");
         longjmp(trap->jump, 1);
@@ -98,7 +109,7 @@ static int find_orientation(j_decompress_ptr info) {
     return 1;
 }
 
-int rc_decode_jpeg(const uint8_t *data, size_t size, size_t max_pixels,
+int rc_decode_jpeg(const uint8_t *data, size_t size, size_t max_pixels, uint32_t min_short_side,
                    rc_image *out, char *err, size_t errlen) {
     jpeg_decoder *ctx = calloc(1, sizeof *ctx);
     if (ctx == NULL) return rc_fail(RC_NO_MEMORY, err, errlen, "out of memory");
@@ -123,6 +134,14 @@ int rc_decode_jpeg(const uint8_t *data, size_t size, size_t max_pixels,
         ctx->trap.status = RC_TOO_LARGE;
         snprintf(ctx->trap.message, sizeof ctx->trap.message, "image is larger than the pixel limit");
         longjmp(ctx->trap.jump, 1);
+    }
+    if (min_short_side > 0) {
+        // DCT scaling: the largest 1/2^n (n <= 3) whose shorter side still reaches the minimum.
+        const uint64_t short_side = info->image_width < info->image_height ? info->image_width : info->image_height;
+        unsigned denom = 1;
+        while (denom < 8 && (short_side + 2 * denom - 1) / (2 * denom) >= min_short_side) denom *= 2;
+        info->scale_num = 1;
+        info->scale_denom = denom;
     }
     int cmyk = 0;
     switch (info->jpeg_color_space) {

@@ -39,24 +39,30 @@ extension RGBImage {
     public static let defaultMaxPixels = 40_000_000
 
     /// Decodes PNG or JPEG bytes. Alpha is composited over white, EXIF orientation applied.
-    /// `source` names the bytes in errors (a path, or "<memory>").
+    /// Headers claiming more than `maxPixels` pixels are refused before any allocation.
+    /// `minimumShortSide` > 0 lets a JPEG decode at 1/2, 1/4 or 1/8 size (several times
+    /// faster) while its shorter side stays at least that long: ask for what you will resize
+    /// to. `source` names the bytes in errors (a path, or "<memory>").
     public init(decoding bytes: [UInt8], maxPixels: Int = RGBImage.defaultMaxPixels,
-                source: String = "<memory>") throws {
+                minimumShortSide: Int = 0, source: String = "<memory>") throws {
         self = try bytes.withUnsafeBufferPointer {
-            try RGBImage.decode(UnsafeRawBufferPointer($0), maxPixels: maxPixels, source: source)
+            try RGBImage.decode(UnsafeRawBufferPointer($0), maxPixels: maxPixels,
+                                minimumShortSide: minimumShortSide, source: source)
         }
     }
 
     /// Decodes PNG or JPEG bytes held in `Data`, without copying them first.
     public init(decoding data: Data, maxPixels: Int = RGBImage.defaultMaxPixels,
-                source: String = "<memory>") throws {
+                minimumShortSide: Int = 0, source: String = "<memory>") throws {
         self = try data.withUnsafeBytes {
-            try RGBImage.decode($0, maxPixels: maxPixels, source: source)
+            try RGBImage.decode($0, maxPixels: maxPixels, minimumShortSide: minimumShortSide, source: source)
         }
     }
 
-    private static func decode(_ bytes: UnsafeRawBufferPointer, maxPixels: Int, source: String) throws -> RGBImage {
+    private static func decode(_ bytes: UnsafeRawBufferPointer, maxPixels: Int, minimumShortSide: Int,
+                               source: String) throws -> RGBImage {
         precondition(maxPixels > 0, "maxPixels must be positive, got \(maxPixels)")
+        precondition(minimumShortSide >= 0, "minimumShortSide must be >= 0, got \(minimumShortSide)")
         guard !bytes.isEmpty else { throw ImageError(source: source, kind: .empty) }
         guard let format = ImageFormat(sniffing: bytes) else {
             throw ImageError(source: source, kind: .unknownFormat(start: ImageError.printablePrefix(bytes)))
@@ -64,8 +70,8 @@ extension RGBImage {
         var image = rc_image()
         var message = [CChar](repeating: 0, count: 256)
         let status = message.withUnsafeMutableBufferPointer { text in
-            rc_decode(bytes.bindMemory(to: UInt8.self).baseAddress, bytes.count, maxPixels,
-                      &image, text.baseAddress, text.count)
+            rc_decode(bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), bytes.count, maxPixels,
+                      UInt32(min(minimumShortSide, Int(UInt32.max))), &image, text.baseAddress, text.count)
         }
         defer { rc_image_free(&image) }
         guard status == Int32(RC_OK.rawValue) else {

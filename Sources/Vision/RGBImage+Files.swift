@@ -10,14 +10,16 @@ import Darwin
 
 extension RGBImage {
     /// Decodes the PNG or JPEG at `url` (the format comes from its bytes, not its name).
-    public init(contentsOf url: URL, maxPixels: Int = RGBImage.defaultMaxPixels) throws {
-        try self.init(contentsOfFile: url.path, maxPixels: maxPixels)
+    /// See `init(decoding:maxPixels:minimumShortSide:source:)` for the limits.
+    public init(contentsOf url: URL, maxPixels: Int = RGBImage.defaultMaxPixels, minimumShortSide: Int = 0) throws {
+        try self.init(contentsOfFile: url.path, maxPixels: maxPixels, minimumShortSide: minimumShortSide)
     }
 
     /// Decodes the PNG or JPEG at `path`; errors name the path.
-    public init(contentsOfFile path: String, maxPixels: Int = RGBImage.defaultMaxPixels) throws {
+    public init(contentsOfFile path: String, maxPixels: Int = RGBImage.defaultMaxPixels,
+                minimumShortSide: Int = 0) throws {
         let data = try RGBImage.readFile(path)
-        try self.init(decoding: data, maxPixels: maxPixels, source: path)
+        try self.init(decoding: data, maxPixels: maxPixels, minimumShortSide: minimumShortSide, source: path)
     }
 
     /// Encodes the image and writes it to `url` atomically. The format defaults to the

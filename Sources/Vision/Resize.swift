@@ -1,4 +1,4 @@
-// Resampling RGBImage to a new size: a separable two-pass filter (rows, then columns) with
+// Resampling RGBImage to a new size: a separable two-pass filter (columns, then rows) with
 // weights computed once per call. When shrinking, the kernel widens by the scale factor, so
 // every input pixel contributes (antialiasing, as Pillow does); enlarging interpolates.
 // Cropping rectangles is in Crop.swift; the resample can read straight from a sub-rectangle.
@@ -117,51 +117,47 @@ extension RGBImage {
         precondition(outWidth > 0 && outHeight > 0, "cannot resize to \(outWidth)×\(outHeight)")
         let horizontal = ResampleWeights(offset: rect.x, length: rect.width, output: outWidth, filter: filter)
         let vertical = ResampleWeights(offset: rect.y, length: rect.height, output: outHeight, filter: filter)
-        // Pass 1: rows of the crop, (rect.height, outWidth, 3) floats.
-        var rows = [Float](repeating: 0, count: rect.height * outWidth * 3)
+        // Pass 1, columns: each output row is a weighted sum of whole input rows (contiguous,
+        // so the compiler vectorises it); (outHeight, rect.width, 3) floats.
+        let rowLength = rect.width * 3
+        var rows = [Float](repeating: 0, count: outHeight * rowLength)
         pixels.withUnsafeBufferPointer { src in
             rows.withUnsafeMutableBufferPointer { dst in
-                horizontal.withBuffers { starts, counts, weights in
-                    for y in 0..<rect.height {
-                        let line = src.baseAddress! + (rect.y + y) * width * 3
-                        let out = dst.baseAddress! + y * outWidth * 3
-                        for o in 0..<outWidth {
-                            var r: Float = 0, g: Float = 0, b: Float = 0
-                            var p = line + starts[o] * 3
-                            let w = weights + o * horizontal.taps
-                            for k in 0..<counts[o] {
-                                let wk = w[k]
-                                r += wk * Float(p[0])
-                                g += wk * Float(p[1])
-                                b += wk * Float(p[2])
-                                p += 3
-                            }
-                            out[3 * o] = r
-                            out[3 * o + 1] = g
-                            out[3 * o + 2] = b
+                vertical.withBuffers { starts, counts, weights in
+                    for o in 0..<outHeight {
+                        let acc = dst.baseAddress! + o * rowLength
+                        let w = weights + o * vertical.taps
+                        for k in 0..<counts[o] {
+                            let wk = w[k]
+                            let line = src.baseAddress! + ((starts[o] + k) * width + rect.x) * 3
+                            for i in 0..<rowLength { acc[i] += wk * Float(line[i]) }
                         }
                     }
                 }
             }
         }
-        // Pass 2: columns, accumulating whole rows so the inner loop is contiguous.
-        let rowLength = outWidth * 3
-        var result = [UInt8](repeating: 0, count: outHeight * rowLength)
-        var accumulator = [Float](repeating: 0, count: rowLength)
+        // Pass 2, rows: each output pixel gathers its taps along the row, then rounds to 8 bits.
+        var result = [UInt8](repeating: 0, count: outHeight * outWidth * 3)
         rows.withUnsafeBufferPointer { src in
             result.withUnsafeMutableBufferPointer { dst in
-                accumulator.withUnsafeMutableBufferPointer { acc in
-                    vertical.withBuffers { starts, counts, weights in
-                        for o in 0..<outHeight {
-                            acc.update(repeating: 0)
-                            let w = weights + o * vertical.taps
+                horizontal.withBuffers { starts, counts, weights in
+                    for y in 0..<outHeight {
+                        let line = src.baseAddress! + y * rowLength
+                        let out = dst.baseAddress! + y * outWidth * 3
+                        for o in 0..<outWidth {
+                            var r: Float = 0.5, g: Float = 0.5, b: Float = 0.5
+                            var p = line + (starts[o] - rect.x) * 3
+                            let w = weights + o * horizontal.taps
                             for k in 0..<counts[o] {
                                 let wk = w[k]
-                                let line = src.baseAddress! + (starts[o] - rect.y + k) * rowLength
-                                for i in 0..<rowLength { acc[i] += wk * line[i] }
+                                r += wk * p[0]
+                                g += wk * p[1]
+                                b += wk * p[2]
+                                p += 3
                             }
-                            let out = dst.baseAddress! + o * rowLength
-                            for i in 0..<rowLength { out[i] = UInt8(min(max(acc[i] + 0.5, 0), 255)) }
+                            out[3 * o] = UInt8(min(max(r, 0), 255))
+                            out[3 * o + 1] = UInt8(min(max(g, 0), 255))
+                            out[3 * o + 2] = UInt8(min(max(b, 0), 255))
                         }
                     }
                 }

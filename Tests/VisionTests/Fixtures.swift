@@ -13,8 +13,9 @@ enum Fixtures {
         folder.appendingPathComponent(name).path
     }
 
-    static func load(_ name: String, maxPixels: Int = RGBImage.defaultMaxPixels) throws -> RGBImage {
-        try RGBImage(contentsOfFile: path(name), maxPixels: maxPixels)
+    static func load(_ name: String, maxPixels: Int = RGBImage.defaultMaxPixels,
+                     minimumShortSide: Int = 0) throws -> RGBImage {
+        try RGBImage(contentsOfFile: path(name), maxPixels: maxPixels, minimumShortSide: minimumShortSide)
     }
 }
 

@@ -183,3 +183,46 @@ private func noiseImage(width: Int, height: Int, seed: UInt64) -> RGBImage {
     #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path) == ["out.png"])
     #expect(throws: ImageError.self) { try image.write(to: folder.appendingPathComponent("out.gif")) }
 }
+
+@Test func jpegDecodesReducedButNeverBelowTheAskedShortSide() throws {
+    let quarter = try Fixtures.load("baseline.jpg", minimumShortSide: 8)
+    #expect(quarter.width == 8 && quarter.height == 8)
+    for (found, expected) in zip(quadrantCentres(quarter), rgbwJPEG) {
+        #expect(colourDistance(found, expected) <= 16)
+    }
+    #expect(try Fixtures.load("baseline.jpg", minimumShortSide: 9).width == 16)
+    #expect(try Fixtures.load("baseline.jpg", minimumShortSide: 33).width == 32)
+    let rotated = try Fixtures.load("orientation-6.jpg", minimumShortSide: 8)
+    #expect(rotated.width == 16 && rotated.height == 8)
+    #expect(colourDistance(rotated[2, 2], red) <= 16)
+    #expect(try Fixtures.load("rgb-8bit.png", minimumShortSide: 4).width == 16) // PNG: always full size
+}
+
+@Test func filesMissingOnlyTheirEndMarkerStillDecode() throws {
+    // Many cameras and tools cut the final EOI/IEND; every pixel is there, so accept them.
+    let jpeg = Array(try Data(contentsOf: Fixtures.folder.appendingPathComponent("baseline.jpg")))
+    #expect(jpeg.suffix(2) == [0xFF, 0xD9])
+    #expect(try RGBImage(decoding: Array(jpeg.dropLast(2))).width == 32)
+    let progressive = Array(try Data(contentsOf: Fixtures.folder.appendingPathComponent("progressive.jpg")))
+    #expect(try RGBImage(decoding: Array(progressive.dropLast(2))).width == 32)
+    let png = Array(try Data(contentsOf: Fixtures.folder.appendingPathComponent("rgb-8bit.png")))
+    #expect(try RGBImage(decoding: Array(png.dropLast(12))) == quadrantImage(width: 16, height: 16, [red, green, blue, white]))
+}
+
+@Test(arguments: [0.1, 0.3, 0.5, 0.7, 0.85])
+func jpegCutAnywhereBeforeTheLastRowIsTruncated(_ fraction: Double) throws {
+    var image = RGBImage(width: 48, height: 160, fill: (0, 0, 0))
+    for y in 0..<160 {
+        for x in 0..<48 { image[x, y] = (UInt8(x * 5), UInt8(y), UInt8((x * y) % 256)) }
+    }
+    let data = try image.jpegData(quality: 90)
+    let cut = Array(data.prefix(Int(Double(data.count) * fraction)))
+    #expect(throws: ImageError(source: "<memory>", kind: .truncated(.jpeg))) { try RGBImage(decoding: cut) }
+}
+
+@Test func progressiveJPEGCutInHalfIsTruncated() throws {
+    let bytes = Array(try Data(contentsOf: Fixtures.folder.appendingPathComponent("progressive.jpg")))
+    #expect(throws: ImageError(source: "<memory>", kind: .truncated(.jpeg))) {
+        try RGBImage(decoding: Array(bytes.prefix(bytes.count / 2)))
+    }
+}

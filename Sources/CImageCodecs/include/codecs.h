@@ -44,9 +44,11 @@ rc_format rc_sniff(const uint8_t *data, size_t size);
 
 /// Decodes a PNG or JPEG held in memory to RGB8. Alpha is composited over white; JPEG
 /// EXIF orientation is applied. Refuses images whose header claims more than max_pixels
-/// pixels before allocating any pixel buffer. On failure, *out holds no buffer and err
-/// (if errlen > 0) holds a one-line, NUL-terminated message.
-int rc_decode(const uint8_t *data, size_t size, size_t max_pixels,
+/// pixels before allocating any pixel buffer. If min_short_side > 0, a JPEG may be decoded
+/// at 1/2, 1/4 or 1/8 scale (DCT scaling: several times faster) as long as the shorter side
+/// of the result stays >= min_short_side; 0 decodes at full size. On failure, *out holds no
+/// buffer and err (if errlen > 0) holds a one-line, NUL-terminated message.
+int rc_decode(const uint8_t *data, size_t size, size_t max_pixels, uint32_t min_short_side,
               rc_image *out, char *err, size_t errlen);
 
 /// Releases the pixels of a decoded image (safe on an image that holds none).
