@@ -1,0 +1,44 @@
+// Images to NHWC tensors: the normalised values, the layout, writing into one batch slot
+// without touching the others, and the way back to pixels.
+import Neural
+import Testing
+import Vision
+
+@Test func symmetricNormalisationMapsToMinusOneOne() {
+    let image = RGBImage(width: 2, height: 1, pixels: [0, 255, 128, 64, 0, 255])
+    let t = image.tensor()
+    #expect(t.shape == [1, 1, 2, 3])
+    let expected: [Float] = [-1, 1, 128 / 127.5 - 1, 64 / 127.5 - 1, -1, 1]
+    #expect(zip(t.data, expected).allSatisfy { abs($0 - $1) < 1e-6 })
+}
+
+@Test func meanStdNormalisationIsPerChannel() {
+    let t = RGBImage(width: 1, height: 1, pixels: [255, 0, 51]).tensor(normalization: .imageNet)
+    let expected: [Float] = [(1 - 0.485) / 0.229, (0 - 0.456) / 0.224, (0.2 - 0.406) / 0.225]
+    #expect(zip(t.data, expected).allSatisfy { abs($0 - $1) < 1e-5 })
+}
+
+@Test func layoutIsNHWC() {
+    let t = coordinateImage(width: 5, height: 3).tensor()
+    // Element (n=0, y=2, x=4, c=1) holds the green value y = 2.
+    #expect(abs(t[((0 * 3 + 2) * 5 + 4) * 3 + 1] - (2 / 127.5 - 1)) < 1e-6)
+}
+
+@Test func writingASlotLeavesTheOthersAlone() {
+    let image = coordinateImage(width: 4, height: 3)
+    var batch = Tensor(shape: [3, 3, 4, 3], repeating: 7)
+    image.write(into: &batch, at: 1, normalization: .imageNet)
+    let slot = 4 * 3 * 3
+    #expect(batch.data[0..<slot].allSatisfy { $0 == 7 })
+    #expect(batch.data[(2 * slot)...].allSatisfy { $0 == 7 })
+    #expect(Array(batch.data[slot..<(2 * slot)]) == image.tensor(normalization: .imageNet).data)
+    #expect(RGBImage(tensor: batch, index: 1, normalization: .imageNet) == image)
+}
+
+@Test func batchFromImagesRoundTrips() {
+    let images = [coordinateImage(width: 6, height: 2), checkerboard(width: 6, height: 2)]
+    let batch = Tensor(images: images)
+    #expect(batch.shape == [2, 2, 6, 3])
+    #expect(batch.data.allSatisfy { $0 >= -1 && $0 <= 1 })
+    #expect((0..<2).map { RGBImage(tensor: batch, index: $0) } == images)
+}
