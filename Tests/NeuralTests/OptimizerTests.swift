@@ -37,20 +37,44 @@ struct OptimizerTests {
         #expect(adam.stepCount == 2)
     }
 
+    /// 19 elements: two full eight-lane blocks and a scalar tail, three steps of changing gradients.
     @Test func adamWMatchesDoubleReferenceWithChangingGradients() {
-        let starts: [Float] = [0.3, -1.2, 2.0, 0.0]
-        let grads: [[Float]] = [[0.1, -2, 0.003, 5], [-0.4, 1, 0.001, 5], [0.2, 0.5, -0.002, -3]]
+        var rng = SeededGenerator(seed: 11)
+        let starts = Tensor(randomNormal: [19], std: 1, using: &rng).data
+        let grads = (0..<3).map { _ in Tensor(randomNormal: [19], std: 0.5, using: &rng).data }
         let p = parameter("w", .weight, starts)
         let adam = AdamW(groups: [ParameterGroup(name: "all", parameters: [p], weightDecay: 0.05,
                                                  learningRateMultiplier: 0.5)], beta1: 0.8, beta2: 0.99, epsilon: 1e-6)
         for g in grads {
-            p.gradient = Tensor(shape: [4], data: g)
+            p.gradient = Tensor(shape: [19], data: g)
             adam.step(learningRate: 0.02)
         }
-        for j in 0..<4 {
+        for j in 0..<19 {
             let expected = referenceAdamW(p0: Double(starts[j]), gradients: grads.map { Double($0[j]) },
                                           lr: 0.01, wd: 0.05, b1: 0.8, b2: 0.99, eps: 1e-6)
             #expect(abs(Double(p.value[j]) - expected) < 1e-6, "element \(j): \(p.value[j]) vs \(expected)")
+        }
+    }
+
+    /// PyTorch's Nesterov SGD in Double over 19 elements (eight-lane blocks and tail).
+    @Test func sgdMatchesDoubleReferenceWithChangingGradients() {
+        var rng = SeededGenerator(seed: 12)
+        let starts = Tensor(randomNormal: [19], std: 1, using: &rng).data
+        let grads = (0..<3).map { _ in Tensor(randomNormal: [19], std: 0.5, using: &rng).data }
+        let p = parameter("w", .weight, starts)
+        let sgd = SGD(groups: [ParameterGroup(name: "all", parameters: [p], weightDecay: 0.01)], momentum: 0.8)
+        for g in grads {
+            p.gradient = Tensor(shape: [19], data: g)
+            sgd.step(learningRate: 0.1)
+        }
+        for j in 0..<19 {
+            var w = Double(starts[j]), b = 0.0
+            for (t, g) in grads.enumerated() {
+                let d = Double(g[j]) + 0.01 * w
+                b = t == 0 ? d : 0.8 * b + d
+                w -= 0.1 * (d + 0.8 * b)
+            }
+            #expect(abs(Double(p.value[j]) - w) < 1e-6, "element \(j): \(p.value[j]) vs \(w)")
         }
     }
 
@@ -77,14 +101,26 @@ struct OptimizerTests {
     }
 
     @Test func frozenRowsAreNeitherUpdatedNorDecayed() {
-        let table = parameter("text.embed", .embedding, [1, 1, 2, 2, 3, 3], shape: [3, 2], gradient: [1, 1, 1, 1, 1, 1])
-        table.frozenRows = [1]
-        table.touchedRows = [0, 1, 2]
-        let adam = AdamW(groups: ParameterGroup.byRole([table], weightDecay: 0.1))
-        adam.step(learningRate: 0.1)
-        #expect(table.value.data[2...3] == [2, 2])
-        #expect(table.value.data[0] < 1 && table.value.data[4] < 3)
-        #expect(adam.state()["text.embed.exp_avg"]!.data[2...3] == [0, 0])
+        // A (4, 9) table with rows 0 and 2 frozen: runs of 9 elements take both kernel paths.
+        let table = parameter("text.embed", .embedding, [Float](repeating: 1, count: 36), shape: [4, 9],
+                              gradient: [Float](repeating: 1, count: 36))
+        table.frozenRows = [2, 0]
+        table.touchedRows = [0, 1, 2, 3]
+        for optimizer in [AdamW(groups: ParameterGroup.byRole([table], weightDecay: 0.1)) as any Optimizer,
+                          SGD(groups: ParameterGroup.byRole([table], weightDecay: 0.1))] {
+            table.value = Tensor(shape: [4, 9], repeating: 1)
+            optimizer.step(learningRate: 0.1)
+            for row in 0..<4 {
+                let values = table.value.data[(row * 9)..<(row * 9 + 9)]
+                if row == 0 || row == 2 {
+                    #expect(values.allSatisfy { $0 == 1 }, "frozen row \(row) moved: \(Array(values))")
+                } else {
+                    #expect(values.allSatisfy { $0 < 0.95 }, "row \(row) did not move: \(Array(values))")
+                }
+            }
+            let moment = optimizer.state()[optimizer is AdamW ? "text.embed.exp_avg" : "text.embed.momentum_buffer"]!
+            #expect(moment.data[18..<27].allSatisfy { $0 == 0 })
+        }
     }
 
     @Test(arguments: [true, false])

@@ -55,27 +55,17 @@ public final class AdamW: Optimizer {
                              "\(p.name): gradient \(p.gradient.shape) vs value \(p.value.shape)")
                 var change = 0.0
                 let ranges = trainableRanges(of: p)
+                let settings = AdamWKernel(beta1: beta1, beta2: beta2, epsilon: epsilon, decay: decay,
+                                           stepSize: stepSize, invRootCorrection2: invRootCorrection2)
                 p.gradient.withUnsafeBufferPointer { gb in
                     p.value.withUnsafeMutableBufferPointer { wb in
                         firstMoments[g][i].withUnsafeMutableBufferPointer { mb in
                             secondMoments[g][i].withUnsafeMutableBufferPointer { vb in
-                                let gp = gb.baseAddress!, wp = wb.baseAddress!
-                                let mp = mb.baseAddress!, vp = vb.baseAddress!
-                                let b1 = beta1, b2 = beta2, eps = epsilon
                                 for range in ranges {
-                                    var local: Float = 0
-                                    for j in range {
-                                        let grad = gp[j]
-                                        let m = b1 * mp[j] + (1 - b1) * grad
-                                        let v = b2 * vp[j] + (1 - b2) * grad * grad
-                                        mp[j] = m
-                                        vp[j] = v
-                                        let old = wp[j]
-                                        let new = old * decay - stepSize * m / (v.squareRoot() * invRootCorrection2 + eps)
-                                        wp[j] = new
-                                        local += (new - old) * (new - old)
-                                    }
-                                    change += Double(local)
+                                    change += settings.run(w: wb.baseAddress! + range.lowerBound,
+                                                           g: gb.baseAddress! + range.lowerBound,
+                                                           m: mb.baseAddress! + range.lowerBound,
+                                                           v: vb.baseAddress! + range.lowerBound, count: range.count)
                                 }
                             }
                         }
@@ -110,5 +100,48 @@ public final class AdamW: Optimizer {
         stepCount = step
         firstMoments = first
         secondMoments = second
+    }
+}
+
+/// The per-element AdamW update over one contiguous run, eight lanes at a time; returns the
+/// sum of squared changes (for `lastUpdateNorms`).
+struct AdamWKernel {
+    let beta1, beta2, epsilon, decay, stepSize, invRootCorrection2: Float
+
+    func run(w: UnsafeMutablePointer<Float>, g: UnsafePointer<Float>, m: UnsafeMutablePointer<Float>,
+             v: UnsafeMutablePointer<Float>, count: Int) -> Double {
+        typealias V = SIMD8<Float>
+        var total = 0.0
+        var j = 0
+        while j + 8 <= count {
+            var lanes = V.zero
+            let blockEnd = min(count, j + 4096) // Float lanes summed in blocks, then Double.
+            while j + 8 <= blockEnd {
+                let gv = UnsafeRawPointer(g + j).loadUnaligned(as: V.self)
+                let mv = beta1 * UnsafeRawPointer(m + j).loadUnaligned(as: V.self) + (1 - beta1) * gv
+                let vv = beta2 * UnsafeRawPointer(v + j).loadUnaligned(as: V.self) + (1 - beta2) * gv * gv
+                let old = UnsafeRawPointer(w + j).loadUnaligned(as: V.self)
+                let new = old * decay - stepSize * mv / (vv.squareRoot() * invRootCorrection2 + epsilon)
+                UnsafeMutableRawPointer(m + j).storeBytes(of: mv, as: V.self)
+                UnsafeMutableRawPointer(v + j).storeBytes(of: vv, as: V.self)
+                UnsafeMutableRawPointer(w + j).storeBytes(of: new, as: V.self)
+                lanes += (new - old) * (new - old)
+                j += 8
+            }
+            total += Double(lanes.sum())
+        }
+        while j < count {
+            let grad = g[j]
+            let mj = beta1 * m[j] + (1 - beta1) * grad
+            let vj = beta2 * v[j] + (1 - beta2) * grad * grad
+            m[j] = mj
+            v[j] = vj
+            let old = w[j]
+            let new = old * decay - stepSize * mj / (vj.squareRoot() * invRootCorrection2 + epsilon)
+            w[j] = new
+            total += Double((new - old) * (new - old))
+            j += 1
+        }
+        return total
     }
 }

@@ -41,25 +41,14 @@ public final class SGD: Optimizer {
                              "\(p.name): gradient \(p.gradient.shape) vs value \(p.value.shape)")
                 var change = 0.0
                 let ranges = trainableRanges(of: p)
+                let kernel = SGDKernel(learningRate: lr, weightDecay: wd, momentum: momentum,
+                                       bufferMomentum: first ? 0 : momentum, nesterov: nesterov)
                 p.gradient.withUnsafeBufferPointer { gb in
                     p.value.withUnsafeMutableBufferPointer { wb in
                         buffers[g][i].withUnsafeMutableBufferPointer { bb in
-                            let gp = gb.baseAddress!, wp = wb.baseAddress!, bp = bb.baseAddress!
-                            let mu = first ? 0 : momentum
-                            let nesterov = self.nesterov
                             for range in ranges {
-                                var local: Float = 0
-                                for j in range {
-                                    let old = wp[j]
-                                    let d = gp[j] + wd * old
-                                    let b = mu * bp[j] + d
-                                    bp[j] = b
-                                    let direction = nesterov ? d + momentum * b : b
-                                    let new = old - lr * direction
-                                    wp[j] = new
-                                    local += (new - old) * (new - old)
-                                }
-                                change += Double(local)
+                                change += kernel.run(w: wb.baseAddress! + range.lowerBound, g: gb.baseAddress! + range.lowerBound,
+                                                     b: bb.baseAddress! + range.lowerBound, count: range.count)
                             }
                         }
                     }
@@ -90,5 +79,45 @@ public final class SGD: Optimizer {
         }
         stepCount = step
         buffers = restored
+    }
+}
+
+/// The per-element SGD update over one contiguous run, eight lanes at a time; returns the sum
+/// of squared changes. `bufferMomentum` is 0 on the first step, so the buffer starts as d.
+struct SGDKernel {
+    let learningRate, weightDecay, momentum, bufferMomentum: Float
+    let nesterov: Bool
+
+    func run(w: UnsafeMutablePointer<Float>, g: UnsafePointer<Float>, b: UnsafeMutablePointer<Float>, count: Int) -> Double {
+        typealias V = SIMD8<Float>
+        var total = 0.0
+        var j = 0
+        while j + 8 <= count {
+            var lanes = V.zero
+            let blockEnd = min(count, j + 4096)
+            while j + 8 <= blockEnd {
+                let old = UnsafeRawPointer(w + j).loadUnaligned(as: V.self)
+                let d = UnsafeRawPointer(g + j).loadUnaligned(as: V.self) + weightDecay * old
+                let buffer = bufferMomentum * UnsafeRawPointer(b + j).loadUnaligned(as: V.self) + d
+                UnsafeMutableRawPointer(b + j).storeBytes(of: buffer, as: V.self)
+                let direction = nesterov ? d + momentum * buffer : buffer
+                let new = old - learningRate * direction
+                UnsafeMutableRawPointer(w + j).storeBytes(of: new, as: V.self)
+                lanes += (new - old) * (new - old)
+                j += 8
+            }
+            total += Double(lanes.sum())
+        }
+        while j < count {
+            let old = w[j]
+            let d = g[j] + weightDecay * old
+            let buffer = bufferMomentum * b[j] + d
+            b[j] = buffer
+            let new = old - learningRate * (nesterov ? d + momentum * buffer : buffer)
+            w[j] = new
+            total += Double((new - old) * (new - old))
+            j += 1
+        }
+        return total
     }
 }
