@@ -1,6 +1,6 @@
 // Tokenizer: what a user would see as the words of a caption or query.
 import Testing
-@testable import Text
+import Text
 
 struct TokenizerTests {
     @Test(arguments: [

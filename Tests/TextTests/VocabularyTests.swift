@@ -1,7 +1,7 @@
 // Vocabulary: building (min count, size cap, deterministic order), encoding and the JSON file.
 import Foundation
 import Testing
-@testable import Text
+import Text
 
 struct VocabularyTests {
     let captions = [
