@@ -34,6 +34,17 @@ struct TokenizerTests {
         #expect(t.words("'quoted'") == ["quoted"])
     }
 
+    /// Pure-ASCII text takes a fast path; adding one accented word must not change the others.
+    @Test(arguments: [
+        "A Red-and-Blue kite", "it's the dogs' ball, rock'n'roll", "3 dogs and 2024 mp3 4K",
+        "'quoted' file_name.PNG", "x' 'y ' don't", "",
+    ])
+    func asciiFastPathAgreesWithUnicodePath(text: String) {
+        for t in [Tokenizer(), Tokenizer(keepNumbers: false, apostrophes: .keep)] {
+            #expect(t.words(text + " é") == t.words(text) + ["é"])
+        }
+    }
+
     @Test func numbersCanBeDropped() {
         let t = Tokenizer(keepNumbers: false)
         #expect(t.words("3 dogs and 2024 mp3 4k") == ["dogs", "and", "mp3", "4k"])

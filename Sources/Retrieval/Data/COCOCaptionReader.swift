@@ -54,7 +54,7 @@ extension CaptionDataset {
                 collector.warn(line: annotation.line, "annotation for image \(id) without a \"caption\" string")
                 continue
             }
-            let caption = raw.trimmingCharacters(in: .whitespacesAndNewlines)
+            let caption = raw.trimmedSpace
             guard !caption.isEmpty else {
                 collector.warn(line: annotation.line, "empty caption for image \(id)")
                 continue

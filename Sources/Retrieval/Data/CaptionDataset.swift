@@ -137,7 +137,7 @@ struct CaptionCollector {
 
     /// Normalises a path as written: trims spaces, drops a leading "./".
     static func normalize(_ path: String) -> String {
-        var p = Substring(path.trimmingCharacters(in: .whitespaces))
+        var p = Substring(path.trimmedSpace)
         while p.hasPrefix("./") { p = p.dropFirst(2) }
         return String(p)
     }

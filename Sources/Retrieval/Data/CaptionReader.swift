@@ -73,7 +73,7 @@ extension CaptionFormat {
 
     static func detect(head: Data, file: String) throws -> CaptionFormat {
         var lines = String(decoding: head, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: true)
-            .map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.filter { !$0.isEmpty }
+            .map { String($0).trimmedSpace }.filter { !$0.isEmpty }
         if head.count == 64 * 1024 && lines.count > 1 { lines.removeLast() } // may be cut short
         lines = Array(lines.prefix(20))
         guard !lines.isEmpty else {

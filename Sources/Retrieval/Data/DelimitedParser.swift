@@ -96,7 +96,7 @@ struct DelimitedParser {
             caption = restOfLine()
         }
         if path.isEmpty { return .problem("missing image path") }
-        caption = caption.trimmingCharacters(in: .whitespacesAndNewlines)
+        caption = caption.trimmedSpace
         if caption.isEmpty { return .problem("empty caption for \(path)") }
         return .pair(path: path, caption: caption)
     }

@@ -12,7 +12,7 @@ extension CaptionDataset {
         // Split on "\n" only: "\r\n" is one Character in Swift and would hide the line ends.
         for raw in text.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
             lineNumber += 1
-            let line = String(decoding: raw, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            let line = String(decoding: raw, as: UTF8.self).trimmedSpace
             if line.isEmpty { continue }
             guard let tab = line.firstIndex(of: "\t") else {
                 collector.warn(line: lineNumber, "missing caption (no tab after name#N)")
@@ -26,7 +26,7 @@ extension CaptionDataset {
                 continue
             }
             let path = CaptionCollector.normalize(String(key[..<hash]))
-            let caption = line[line.index(after: tab)...].trimmingCharacters(in: .whitespacesAndNewlines)
+            let caption = String(line[line.index(after: tab)...]).trimmedSpace
             if path.isEmpty {
                 collector.warn(line: lineNumber, "missing image name before '#'")
             } else if caption.isEmpty {

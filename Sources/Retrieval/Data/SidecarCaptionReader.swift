@@ -35,7 +35,7 @@ extension CaptionDataset {
             var text = String(decoding: data, as: UTF8.self)
             if text.hasPrefix("\u{FEFF}") { text.removeFirst() }
             let captions = text.utf8.split(separator: UInt8(ascii: "\n"))
-                .map { String(decoding: $0, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) }
+                .map { String(decoding: $0, as: UTF8.self).trimmedSpace }
                 .filter { !$0.isEmpty }
             if captions.isEmpty {
                 collector.warn(line: nil, "caption file is empty", file: sidecar.path)

@@ -59,7 +59,7 @@ public struct SplitFile: Sendable {
     }
 
     static func parseLabel(_ label: String) -> DataSplit? {
-        switch label.trimmingCharacters(in: .whitespaces).lowercased() {
+        switch label.trimmedSpace.lowercased() {
         case "train", "training": return .train
         case "val", "valid", "validation", "dev": return .val
         case "test", "testing": return .test
