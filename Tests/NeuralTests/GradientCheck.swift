@@ -9,7 +9,8 @@ enum GradientCheck {
     ///
     /// `forward` maps the input to the output; `backward` maps G to the input gradient (nil when
     /// the input is not differentiable, e.g. token ids). Passes when, for each gradient vector,
-    /// ‖g − fd‖/‖fd‖ < `tolerance` and every element is within tolerance·‖fd‖∞ + 1e-3.
+    /// ‖g − fd‖ / max(‖fd‖, 0.01) < `tolerance` and every element is within tolerance·‖fd‖∞ + 1e-3
+    /// (the floors absorb Float noise where the true gradient is zero, e.g. a bias before a norm).
     static func check(input: Tensor, parameters: [Parameter], h: Float = 1e-2, tolerance: Double = 1e-2,
                       seed: UInt64 = 99, sourceLocation: SourceLocation = #_sourceLocation,
                       forward: (Tensor) -> Tensor, backward: (Tensor) -> Tensor?) {
@@ -67,7 +68,7 @@ enum GradientCheck {
             refMax = max(refMax, abs(numeric[i]))
             if d > worst { worst = d; worstAt = i }
         }
-        let relative = diff2.squareRoot() / max(ref2.squareRoot(), 1e-6)
+        let relative = diff2.squareRoot() / max(ref2.squareRoot(), 1e-2)
         #expect(relative < tolerance,
                 "\(name): ‖g − fd‖/‖fd‖ = \(relative) (‖fd‖ = \(ref2.squareRoot()))", sourceLocation: sourceLocation)
         #expect(worst <= tolerance * refMax + 1e-3,

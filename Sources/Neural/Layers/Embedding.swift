@@ -1,5 +1,5 @@
-// A lookup table from token ids to vectors. Row `paddingID` (0) stays zero: it is frozen and
-// never receives gradient. Backward adds into the rows the batch used and records them in
+// A lookup table from token ids to vectors. Padding ids (0) give zero vectors; their row stays
+// zero, is frozen and never receives gradient. Backward adds into the rows the batch used and records them in
 // `touchedRows`, so zeroing and sparse optimizers visit only those rows.
 
 /// ids (B·T) → vectors (B, T, D); a `Module` because its input is ids, not a tensor.
@@ -33,7 +33,8 @@ public final class Embedding: Module {
 
     public var parameters: [Parameter] { [weight] }
 
-    /// ids holds `batch·length` ids, row-major (sequence b is ids[b·length ..< (b+1)·length]).
+    /// ids holds `batch·length` ids, row-major (sequence b is ids[b·length ..< (b+1)·length]);
+    /// padding ids give zero vectors whatever their row holds.
     public func forward(_ ids: [Int32], batch: Int, length: Int) -> Tensor {
         precondition(ids.count == batch * length, "Embedding \(weight.name): \(ids.count) ids for shape (\(batch), \(length))")
         self.ids = ids
@@ -45,7 +46,11 @@ public final class Embedding: Module {
                 for (i, id) in ids.enumerated() {
                     precondition(id >= 0 && Int(id) < vocabularySize,
                                  "Embedding \(weight.name): id \(id) outside 0..<\(vocabularySize)")
-                    (y + i * d).update(from: pt.baseAddress! + Int(id) * d, count: d)
+                    if id == paddingID {
+                        (y + i * d).update(repeating: 0, count: d)
+                    } else {
+                        (y + i * d).update(from: pt.baseAddress! + Int(id) * d, count: d)
+                    }
                 }
             }
         }
