@@ -1,0 +1,111 @@
+// The text tower: token embeddings (plus optional learned position embeddings), an attention
+// pooling with a learned query and a bag-of-words mean over the real tokens, summed, projected
+// to the embedding space and L2-normalised. Word order reaches the output only through the
+// position embeddings, which shift each token's key by where it stands.
+import Neural
+
+/// Token ids (B, T) with lengths → (B, E) unit-length embeddings.
+public final class TextTower: Module {
+    public let tokens: Embedding
+    /// (T, D) learned position vectors, `name.position.weight`; nil when disabled.
+    public let positions: Parameter?
+    public let attention: AttentionPooling
+    public let projection: Linear
+    private let normalize = L2Normalize()
+    private var lengths: [Int] = []
+    private var shape = (batch: 0, length: 0)
+
+    public init(vocabularySize: Int, tokenDimension: Int, embeddingDimension: Int, maxTokens: Int,
+                positionEmbeddings: Bool, name: String = "text", rng: inout SeededGenerator) {
+        // N(0, 1) tables, as PyTorch's nn.Embedding starts.
+        tokens = Embedding(vocabularySize: vocabularySize, dimension: tokenDimension, paddingID: 0, std: 1,
+                           name: "\(name).tokens", rng: &rng)
+        positions = positionEmbeddings
+            ? Parameter(name: "\(name).position.weight",
+                        value: Tensor(randomNormal: [maxTokens, tokenDimension], std: 1, using: &rng), role: .embedding)
+            : nil
+        attention = AttentionPooling(dimension: tokenDimension, name: "\(name).attention", rng: &rng)
+        projection = Linear(inputs: tokenDimension, outputs: embeddingDimension, name: "\(name).proj", rng: &rng)
+    }
+
+    public var parameters: [Parameter] {
+        tokens.parameters + (positions.map { [$0] } ?? []) + attention.parameters + projection.parameters
+    }
+
+    /// `ids` is (batch, length) row-major, padded with 0 after each caption's `lengths[b]` tokens.
+    public func forward(ids: [Int32], lengths: [Int], batch: Int, length: Int) -> Tensor {
+        precondition(ids.count == batch * length && lengths.count == batch,
+                     "TextTower: \(ids.count) ids and \(lengths.count) lengths for batch \(batch) × \(length)")
+        self.lengths = lengths
+        shape = (batch, length)
+        var embedded = tokens.forward(ids, batch: batch, length: length)  // (B, T, D)
+        if let positions {
+            precondition(length <= positions.shape[0], "TextTower: \(length) tokens, positions for \(positions.shape[0])")
+            let d = positions.shape[1]
+            embedded.withUnsafeMutableBufferPointer { e in
+                positions.value.withUnsafeBufferPointer { p in
+                    for b in 0..<batch {
+                        for t in 0..<length {
+                            let row = e.baseAddress! + (b * length + t) * d, pos = p.baseAddress! + t * d
+                            for k in 0..<d { row[k] += pos[k] }
+                        }
+                    }
+                }
+            }
+        }
+        var pooled = attention.forward(embedded, lengths: lengths)  // (B, D)
+        addMaskedMean(of: embedded, into: &pooled)
+        return normalize.forward(projection.forward(pooled))
+    }
+
+    /// Accumulates the gradients of every parameter for `gradOutput` (B, E).
+    public func backward(_ gradOutput: Tensor) {
+        let gradPooled = projection.backward(normalize.backward(gradOutput))  // (B, D)
+        var gradEmbedded = attention.backward(gradPooled)  // (B, T, D)
+        let (batch, length) = shape
+        let d = gradPooled.columns
+        // The bag-of-words mean spreads each sequence's gradient evenly over its real tokens.
+        gradEmbedded.withUnsafeMutableBufferPointer { g in
+            gradPooled.withUnsafeBufferPointer { gp in
+                for b in 0..<batch where lengths[b] > 0 {
+                    let share = 1 / Float(lengths[b])
+                    for t in 0..<lengths[b] {
+                        let row = g.baseAddress! + (b * length + t) * d, src = gp.baseAddress! + b * d
+                        for k in 0..<d { row[k] += share * src[k] }
+                    }
+                }
+            }
+        }
+        if let positions {
+            positions.gradient.withUnsafeMutableBufferPointer { gpos in
+                gradEmbedded.withUnsafeBufferPointer { g in
+                    for b in 0..<batch {
+                        for t in 0..<length {
+                            let src = g.baseAddress! + (b * length + t) * d, dst = gpos.baseAddress! + t * d
+                            for k in 0..<d { dst[k] += src[k] }
+                        }
+                    }
+                }
+            }
+        }
+        tokens.backward(gradEmbedded)
+    }
+
+    /// pooled[b] += mean of the first lengths[b] token vectors of sequence b (nothing when empty).
+    private func addMaskedMean(of embedded: Tensor, into pooled: inout Tensor) {
+        let (batch, length) = shape
+        let d = pooled.columns
+        pooled.withUnsafeMutableBufferPointer { out in
+            embedded.withUnsafeBufferPointer { e in
+                for b in 0..<batch where lengths[b] > 0 {
+                    let share = 1 / Float(lengths[b])
+                    let dst = out.baseAddress! + b * d
+                    for t in 0..<lengths[b] {
+                        let src = e.baseAddress! + (b * length + t) * d
+                        for k in 0..<d { dst[k] += share * src[k] }
+                    }
+                }
+            }
+        }
+    }
+}

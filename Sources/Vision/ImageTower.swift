@@ -1,0 +1,41 @@
+// The image tower: conv–(batch norm)–ReLU–max-pool blocks on NHWC input, global average pooling,
+// a linear projection to the embedding space and L2 normalisation. Parameters are named
+// image.conv1.weight … image.proj.bias, so checkpoints read like the reference's.
+import Neural
+
+/// (B, S, S, 3) images → (B, E) unit-length embeddings.
+public final class ImageTower: Layer, BufferedModule {
+    public let network: Sequential
+
+    /// `channels` gives each block's width; every block but the last halves the resolution.
+    public init(channels: [Int], embeddingDimension: Int, batchNorm: Bool, name: String = "image",
+                rng: inout SeededGenerator) {
+        precondition(!channels.isEmpty, "ImageTower needs at least one block")
+        var layers: [any Layer] = []
+        var inChannels = 3
+        for (i, width) in channels.enumerated() {
+            let conv = Conv2D(inChannels: inChannels, outChannels: width, kernelSize: 3, padding: 1,
+                              bias: !batchNorm, name: "\(name).conv\(i + 1)", rng: &rng)
+            // The first convolution reads data: nobody needs the gradient of its input.
+            if i == 0 { conv.propagatesInputGradient = false }
+            layers.append(conv)
+            if batchNorm { layers.append(BatchNorm2D(channels: width, name: "\(name).norm\(i + 1)")) }
+            layers.append(ReLU())
+            if i < channels.count - 1 { layers.append(MaxPool2D(kernelSize: 2)) }
+            inChannels = width
+        }
+        layers.append(GlobalAveragePool())
+        layers.append(Linear(inputs: inChannels, outputs: embeddingDimension, name: "\(name).proj", rng: &rng))
+        layers.append(L2Normalize())
+        network = Sequential(layers)
+    }
+
+    public var parameters: [Parameter] { network.parameters }
+    public var buffers: [Parameter] { network.buffers }
+    public func setTraining(_ training: Bool) { network.setTraining(training) }
+    public func forward(_ input: Tensor) -> Tensor { network.forward(input) }
+
+    /// Accumulates every parameter's gradient; the input's gradient is not computed.
+    @discardableResult
+    public func backward(_ gradOutput: Tensor) -> Tensor { network.backward(gradOutput) }
+}
