@@ -57,7 +57,12 @@ struct DataSplitTests {
         }
         #expect(a.train.count + a.val.count + a.test.count == d.images.count && a.unassigned.isEmpty)
         // Growing the data set does not move existing images.
-        #expect(rule.split(of: "1000268201_693b08cb0e.jpg") == HashSplit(valFraction: 0.3, testFraction: 0.3).split(of: "1000268201_693b08cb0e.jpg"))
+        var grown = d
+        grown.images += (0..<50).map { CaptionedImage(path: "new/\($0).jpg", url: URL(fileURLWithPath: "/x/\($0).jpg"), captions: ["x"]) }
+        let c = grown.split(rule)
+        for part in DataSplit.allCases {
+            #expect(Set(c[part].map(\.path)).isSuperset(of: a[part].map(\.path)))
+        }
     }
 
     @Test func splitFileAsTheReferenceWritesIt() throws {

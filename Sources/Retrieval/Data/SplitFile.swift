@@ -67,7 +67,8 @@ public struct SplitFile: Sendable {
         }
     }
 
-    /// Writes `assignments` for `images` in the reference's format (path<TAB>split, no header),
+    /// Writes the splits in the reference's split.tsv format (path<TAB>split, no header, train
+    /// then val then test, each in data-set order),
     /// so a hash split can be frozen and edited by hand.
     public static func write(_ splits: DatasetSplits, to url: URL) throws {
         var text = ""
