@@ -1,0 +1,91 @@
+// The two-tower model: an image tower, a text tower, and the learnable log logit scale s
+// (logits = exp(s)·cos). Owns its configuration and vocabulary, so a model file alone
+// can embed both pictures and words.
+import Foundation
+import Neural
+import Text
+import Vision
+
+/// Image tower + text tower + temperature, with the vocabulary they were trained with.
+public final class DualEncoder: Module {
+    public let configuration: ModelConfiguration
+    public let vocabulary: Vocabulary
+    public let image: ImageTower
+    public let text: TextTower
+    /// s, the log of the logit scale (`logit_scale`, shape [1]); clamped to [0, maxLogScale].
+    public let logScale: Parameter
+
+    public init(configuration: ModelConfiguration, vocabulary: Vocabulary, seed: UInt64) {
+        precondition(configuration.problem() == nil, configuration.problem() ?? "")
+        var rng = SeededGenerator(seed: seed)
+        self.configuration = configuration
+        self.vocabulary = vocabulary
+        image = ImageTower(channels: configuration.channels, embeddingDimension: configuration.embeddingDimension,
+                           batchNorm: configuration.normalization == .batch, rng: &rng)
+        text = TextTower(vocabularySize: vocabulary.count, tokenDimension: configuration.tokenDimension,
+                         embeddingDimension: configuration.embeddingDimension, maxTokens: configuration.maxTokens,
+                         positionEmbeddings: configuration.positionEmbeddings, rng: &rng)
+        logScale = Parameter(name: "logit_scale", value: Tensor(shape: [1], data: [Float(configuration.initialLogScale)]),
+                             role: .temperature)
+    }
+
+    public var parameters: [Parameter] { image.parameters + text.parameters + [logScale] }
+
+    /// Non-trained state saved with the weights (batch-norm running statistics).
+    public var buffers: [Parameter] { image.buffers }
+
+    public func setTraining(_ training: Bool) { image.setTraining(training) }
+
+    /// exp(s), the factor between cosines and logits.
+    public var logitScale: Float { exp(logScale.value[0]) }
+
+    /// Keeps s within [0, maxLogScale] (temperature between 1 and 1/100), as after every step.
+    public func clampLogScale() {
+        logScale.value[0] = min(max(logScale.value[0], 0), Float(configuration.maxLogScale))
+    }
+
+    /// Embeds a batch of preprocessed images (B, S, S, 3) in evaluation mode, `chunk` at a time.
+    public func embedImages(_ batch: Tensor, chunk: Int = 256) -> Tensor {
+        setTraining(false)
+        defer { setTraining(true) }
+        return Self.chunked(batch, chunk: chunk) { image.forward($0) }
+    }
+
+    /// Embeds captions; also returns, per caption, the words the vocabulary does not know.
+    public func embedTexts(_ captions: [String], chunk: Int = 1024) -> (embeddings: Tensor, unknownWords: [[String]]) {
+        let d = configuration.embeddingDimension
+        var out = [Float]()
+        out.reserveCapacity(captions.count * d)
+        var unknown: [[String]] = []
+        var start = 0
+        while start < captions.count {
+            let slice = Array(captions[start..<min(captions.count, start + chunk)])
+            let encoded = slice.map { vocabulary.encode($0, maxLength: configuration.maxTokens) }
+            unknown += encoded.map(\.unknownWords)
+            out += text.forward(ids: encoded.flatMap(\.ids), lengths: encoded.map(\.length),
+                                batch: encoded.count, length: configuration.maxTokens).data
+            start += chunk
+        }
+        return (Tensor(shape: [captions.count, d], data: out), unknown)
+    }
+
+    /// Applies `body` to consecutive slices of the first dimension and stacks the results.
+    private static func chunked(_ input: Tensor, chunk: Int, _ body: (Tensor) -> Tensor) -> Tensor {
+        let n = input.rows
+        if n <= chunk { return body(input) }
+        let per = input.columns
+        var out = [Float]()
+        var width = 0
+        var start = 0
+        while start < n {
+            let count = min(chunk, n - start)
+            var shape = input.shape
+            shape[0] = count
+            let part = body(Tensor(shape: shape, data: Array(input.data[(start * per)..<((start + count) * per)])))
+            width = part.columns
+            out += part.data
+            start += count
+        }
+        return Tensor(shape: [n, width], data: out)
+    }
+}
