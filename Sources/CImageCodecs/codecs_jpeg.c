@@ -36,31 +36,34 @@ typedef struct {
     rc_buffer output;
 } jpeg_encoder;
 
-static void on_error_exit(j_common_ptr info) {
-    jpeg_trap *trap = (jpeg_trap *)info->err;
-    if (trap->hit_end) {
-        trap->status = RC_TRUNCATED;
-        snprintf(trap->message, sizeof trap->message, "file ends early (truncated JPEG)");
-    } else {
-        (*info->err->format_message)(info, trap->message);
-    }
+static void truncated(jpeg_trap *trap) {
+    trap->status = RC_TRUNCATED;
+    snprintf(trap->message, sizeof trap->message, "file ends early (truncated JPEG)");
     longjmp(trap->jump, 1);
 }
 
-/// Warnings are ignored, except a premature end of data before the last row of MCUs: the
-/// rest would be grey filler. (Hitting the end while in the last row is normal for files
-/// that only lack their EOI marker: the bit reader prefetches past the final MCU.)
+static void on_error_exit(j_common_ptr info) {
+    jpeg_trap *trap = (jpeg_trap *)info->err;
+    if (trap->hit_end) truncated(trap);
+    (*info->err->format_message)(info, trap->message);
+    longjmp(trap->jump, 1);
+}
+
+/// Warnings are ignored (libjpeg copes with most damage), except running out of data.
+/// JWRN_JPEG_EOF alone only says the source is exhausted: the bit reader prefetches, so a
+/// file that merely lacks its EOI marker also triggers it. Truncation shows when, after that,
+/// the entropy decoder really needs bits that are not there (JWRN_HIT_MARKER), or when the
+/// end comes before the first scan.
 static void on_emit_message(j_common_ptr info, int level) {
     if (level >= 0) return;
     info->err->num_warnings++;
-    if (info->err->msg_code != JWRN_JPEG_EOF || !info->is_decompressor) return;
+    if (!info->is_decompressor) return;
     jpeg_trap *trap = (jpeg_trap *)info->err;
-    trap->hit_end = 1;
-    j_decompress_ptr d = (j_decompress_ptr)info;
-    if (d->total_iMCU_rows == 0 || d->input_iMCU_row + 1 < d->total_iMCU_rows) {
-        trap->status = RC_TRUNCATED;
-        snprintf(trap->message, sizeof trap->message, "file ends early (truncated JPEG)");
-        longjmp(trap->jump, 1);
+    if (info->err->msg_code == JWRN_JPEG_EOF) {
+        trap->hit_end = 1;
+        if (((j_decompress_ptr)info)->total_iMCU_rows == 0) truncated(trap);
+    } else if (info->err->msg_code == JWRN_HIT_MARKER && trap->hit_end) {
+        truncated(trap);
     }
 }
 
