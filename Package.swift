@@ -12,7 +12,7 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "retrieve", targets: ["retrieve"]),
-        .library(name: "Retrieval", targets: ["Retrieval"]),
+        .library(name: "Retrieval", targets: ["Retrieval", "Vision", "Text", "Neural"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),

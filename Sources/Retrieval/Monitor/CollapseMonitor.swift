@@ -97,6 +97,14 @@ public final class CollapseMonitor {
         self.states = Dictionary(uniqueKeysWithValues: CollapseMode.allCases.map { ($0, Health.healthy) })
     }
 
+    /// Forgets the current streaks and states (after a rollback); the alarm history stays.
+    public func reset() {
+        streaks = [:]
+        recentLosses = []
+        observed = 0
+        for mode in CollapseMode.allCases { states[mode] = .healthy }
+    }
+
     /// The worst state over all modes.
     public var overall: Health { states.values.max() ?? .healthy }
 

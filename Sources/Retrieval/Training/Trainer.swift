@@ -1,0 +1,259 @@
+// The training loop: batches of (augmented picture, one caption) pairs, forward through both
+// towers, the loss, backward, clip, AdamW, clamp the temperature, then the collapse monitor.
+// Evaluates on the validation split every epoch, keeps the best and the last model, and saves a
+// state from which `resume` continues exactly (weights, moments, step, random state).
+import Foundation
+import Neural
+import Text
+import Vision
+
+public final class Trainer {
+    public let model: DualEncoder
+    public let options: TrainingOptions
+    public let train: ImageStore
+    public let validation: ImageStore?
+    public let monitor: CollapseMonitor
+    /// Where models and the resumable state go; nil keeps everything in memory (tests).
+    public let files: TrainingFiles?
+    public let stepsPerEpoch: Int
+    public let totalSteps: Int
+
+    let optimizer: AdamW
+    let schedule: WarmupCosineSchedule
+    /// Completed optimiser steps.
+    public internal(set) var step = 0
+    var rng: SeededGenerator
+    var epochOrder: [Int] = []
+    var learningRateScale = 1.0
+    var rollbacks = 0
+    public internal(set) var bestRecall = -1.0
+    private var snapshot: TrainingSnapshot?
+    /// captionKeys[item][c]: one id per distinct caption text, so duplicates are not negatives.
+    private let captionKeys: [[Int]]
+    private let imageGroups: [Parameter], textGroups: [Parameter]
+
+    public init(model: DualEncoder, train: ImageStore, validation: ImageStore?, options: TrainingOptions,
+                files: TrainingFiles? = nil) {
+        precondition(options.problem() == nil, options.problem() ?? "")
+        precondition(train.count >= 2, "training needs at least two pictures, got \(train.count)")
+        precondition(train.side == model.configuration.imageSize,
+                     "pictures are \(train.side) px, the model takes \(model.configuration.imageSize)")
+        self.model = model
+        self.options = options
+        self.train = train
+        self.validation = validation
+        self.files = files
+        stepsPerEpoch = options.stepsPerEpoch(images: train.count)
+        totalSteps = stepsPerEpoch * options.epochs
+        let lr = Float(options.learningRate)
+        schedule = WarmupCosineSchedule(baseRate: lr, warmupSteps: options.resolvedWarmup(totalSteps: totalSteps),
+                                        totalSteps: totalSteps, finalRate: lr * Float(options.finalLearningRateFraction))
+        optimizer = AdamW(groups: ParameterGroup.byRole(model.parameters, weightDecay: Float(options.weightDecay)))
+        let monitoredLoss: MonitoredLoss
+        switch options.loss {
+        case .nPair: monitoredLoss = .nPair
+        case .hinge(let margin): monitoredLoss = .hinge(margin: margin)
+        }
+        monitor = CollapseMonitor(loss: monitoredLoss, logScaleRange: 0...model.configuration.maxLogScale)
+        rng = SeededGenerator(seed: options.seed)
+        var ids: [String: Int] = [:]
+        captionKeys = train.items.map { item in
+            item.captions.map { caption in
+                let key = caption.lowercased().trimmingCharacters(in: .whitespacesAndNewlines)
+                if let id = ids[key] { return id }
+                ids[key] = ids.count
+                return ids.count - 1
+            }
+        }
+        imageGroups = model.image.parameters
+        textGroups = model.text.parameters
+    }
+
+    public var epoch: Int { step / stepsPerEpoch }
+
+    /// Trains until the planned number of steps, a stop request, or a collapse that the policy
+    /// stops on. `shouldStop` is polled after every step (Ctrl-C).
+    public func run(events: (TrainingEvent) -> Void, shouldStop: () -> Bool = { false }) throws -> TrainingOutcome {
+        events(.planned(TrainingPlan(trainImages: train.count, validationImages: validation?.count ?? 0,
+                                     stepsPerEpoch: stepsPerEpoch, totalSteps: totalSteps, startStep: step,
+                                     vocabularySize: model.vocabulary.count)))
+        var window = (pairs: 0, start: DispatchTime.now().uptimeNanoseconds)
+        while step < totalSteps {
+            let position = step % stepsPerEpoch
+            if position == 0 || epochOrder.count != train.count { epochOrder = rng.permutation(of: train.count) }
+            let start = position * options.batchSize
+            let indices = Array(epochOrder[start..<min(train.count, start + options.batchSize)])
+            let (figures, learningRate, gradientNorm) = trainStep(on: indices)
+            step += 1
+            window.pairs += indices.count
+
+            for alarm in monitor.observe(figures) {
+                events(.alarm(alarm))
+                guard alarm.health == .collapsed else { continue }
+                switch options.onCollapse {
+                case .warn: break
+                case .stop:
+                    try saveState(events)
+                    return .collapsed(alarm.mode)
+                case .rollback:
+                    guard rollbacks < options.maxRollbacks, let snapshot else {
+                        try saveState(events)
+                        return .collapsed(alarm.mode)
+                    }
+                    rollbacks += 1
+                    restore(snapshot)
+                    learningRateScale *= 0.5
+                    monitor.reset()
+                    events(.rolledBack(toStep: step, learningRateScale: learningRateScale))
+                }
+            }
+            if monitor.overall == .healthy && step % max(10, stepsPerEpoch / 4) == 0 { snapshot = takeSnapshot() }
+
+            if step % options.logEvery == 0 || step == totalSteps {
+                let seconds = Double(DispatchTime.now().uptimeNanoseconds - window.start) / 1e9
+                events(.step(StepRecord(step: step, epoch: epoch, loss: figures.loss, learningRate: Double(learningRate),
+                                        temperature: 1 / Double(model.logitScale), gradientNorm: gradientNorm,
+                                        pairsPerSecond: Double(window.pairs) / max(seconds, 1e-9),
+                                        health: monitor.overall, monitor: figures)))
+                window = (0, DispatchTime.now().uptimeNanoseconds)
+            }
+            if step % stepsPerEpoch == 0 { try endEpoch(events) }
+            if shouldStop() && step < totalSteps {
+                try saveState(events)
+                return .interrupted
+            }
+        }
+        return .completed
+    }
+
+    /// One optimiser step on the pictures `indices` (one random caption each).
+    func trainStep(on indices: [Int]) -> (CollapseFigures, Float, Double) {
+        let batchSeed = rng.next()
+        var captions: [String] = [], captionIDs: [Int] = []
+        for i in indices {
+            let c = rng.nextIndex(below: train.items[i].captions.count)
+            captions.append(train.items[i].captions[c])
+            captionIDs.append(captionKeys[i][c])
+        }
+        let images = preparedBatch(indices, seed: batchSeed)
+        let encoded = model.vocabulary.encodeBatch(captions, maxLength: model.configuration.maxTokens)
+
+        model.setTraining(true)
+        let imageEmbeddings = model.image.forward(images)
+        let textEmbeddings = model.text.forward(ids: encoded.ids, lengths: encoded.lengths,
+                                                batch: encoded.batchSize, length: encoded.maxLength)
+        let mask = DuplicateMask(imageKeys: indices, captionKeys: captionIDs)
+        let result: LossResult
+        switch options.loss {
+        case .nPair:
+            result = ContrastiveLoss.nPair(image: imageEmbeddings, text: textEmbeddings,
+                                           logScale: model.logScale.value[0], mask: mask)
+        case .hinge(let margin):
+            result = ContrastiveLoss.hardestNegativeHinge(image: imageEmbeddings, text: textEmbeddings,
+                                                          margin: Float(margin), mask: mask)
+        }
+        model.zeroGradients()
+        model.image.backward(result.gradImage)
+        model.text.backward(result.gradText)
+        model.logScale.gradient[0] += result.gradLogScale
+
+        let norms = ["image": gradientNorm(imageGroups), "text": gradientNorm(textGroups)]
+        let total = Double(options.clipNorm.map { clipGradientNorm(model.parameters, maxNorm: Float($0)) }
+                           ?? Float(gradientNorm(model.parameters)))
+        let learningRate = schedule.rate(at: step) * Float(learningRateScale)
+        if total.isFinite && result.loss.isFinite {
+            optimizer.step(learningRate: learningRate)
+            model.clampLogScale()
+        }
+        let figures = CollapseFigures(step: step + 1, loss: result.loss, similarity: result.similarity,
+                                      image: imageEmbeddings, text: textEmbeddings, logScale: model.logScale.value[0],
+                                      gradientNorms: norms, excluded: mask.excluded)
+        return (figures, learningRate, total)
+    }
+
+    /// The pictures at `indices`, augmented (each with its own generator, in parallel) as an NHWC batch.
+    func preparedBatch(_ indices: [Int], seed: UInt64) -> Tensor {
+        let side = train.side
+        var pictures = [RGBImage?](repeating: nil, count: indices.count)
+        let augmentation = options.augmentation
+        pictures.withUnsafeMutableBufferPointer { out in
+            let base = out.baseAddress!
+            DispatchQueue.concurrentPerform(iterations: 2) { part in
+                for slot in stride(from: part, to: indices.count, by: 2) {
+                    var generator = SeededGenerator(seed: seed ^ (UInt64(slot) &* 0x9E37_79B9_7F4A_7C15))
+                    base[slot] = augmentation.apply(to: train.images[indices[slot]], side: side, using: &generator)
+                }
+            }
+        }
+        var batch = Tensor(zeros: [indices.count, side, side, 3])
+        for (slot, picture) in pictures.enumerated() { picture!.write(into: &batch, at: slot) }
+        return batch
+    }
+
+    /// Recall@K on `store` with every caption of every picture.
+    public func evaluate(_ store: ImageStore) -> RecallReport {
+        RetrievalEvaluation.evaluate(model: model, store: store)
+    }
+
+    private func endEpoch(_ events: (TrainingEvent) -> Void) throws {
+        if let validation, validation.count > 0 {
+            let report = evaluate(validation)
+            let isBest = report.meanRecall > bestRecall
+            if isBest { bestRecall = report.meanRecall }
+            events(.evaluated(EvaluationRecord(step: step, epoch: epoch, recall: report, isBest: isBest)))
+            if isBest, let files { try ModelFile.write(model, to: files.best); events(.saved(files.best)) }
+        } else if let files {
+            try ModelFile.write(model, to: files.best)
+            events(.saved(files.best))
+        }
+        if let files {
+            try ModelFile.write(model, to: files.last)
+            try saveState(events)
+        }
+    }
+
+    private func saveState(_ events: (TrainingEvent) -> Void) throws {
+        guard let files else { return }
+        try TrainingState.write(self, to: files.state)
+        events(.saved(files.state))
+    }
+
+    // MARK: Snapshots for rollback
+
+    private func takeSnapshot() -> TrainingSnapshot {
+        TrainingSnapshot(values: (model.parameters + model.buffers).map(\.value), optimizer: optimizer.state(),
+                         step: step, rng: rng, epochOrder: epochOrder)
+    }
+
+    private func restore(_ s: TrainingSnapshot) {
+        for (p, v) in zip(model.parameters + model.buffers, s.values) { p.value = v }
+        try? optimizer.load(state: s.optimizer)
+        step = s.step
+        rng = s.rng
+        epochOrder = s.epochOrder
+    }
+}
+
+/// Everything a rollback restores.
+private struct TrainingSnapshot {
+    var values: [Tensor]
+    var optimizer: [String: Tensor]
+    var step: Int
+    var rng: SeededGenerator
+    var epochOrder: [Int]
+}
+
+/// The files a run writes beside `--out MODEL`: the best model at MODEL, the last one and the
+/// resumable state next to it.
+public struct TrainingFiles: Sendable {
+    public let best: URL
+    public let last: URL
+    public let state: URL
+
+    public init(model: URL) {
+        best = model
+        let base = model.deletingPathExtension()
+        last = base.appendingPathExtension("last.safetensors")
+        state = base.appendingPathExtension("state.safetensors")
+    }
+}

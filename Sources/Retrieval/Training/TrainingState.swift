@@ -1,0 +1,89 @@
+// The resumable state of a run, in one safetensors file: weights and buffers ("model/…"),
+// AdamW's moments ("optimizer/…"), this epoch's order, and in the metadata the step, the random
+// generator, the options, the configuration and the vocabulary. Resuming from it continues
+// exactly as if the run had never stopped.
+import Foundation
+import Neural
+import Text
+
+public enum TrainingState {
+    static let format = "retrieve-training-state"
+
+    static func write(_ trainer: Trainer, to url: URL) throws {
+        var tensors: [(name: String, tensor: Tensor)] = []
+        for p in trainer.model.parameters + trainer.model.buffers { tensors.append(("model/" + p.name, p.value)) }
+        for (key, value) in trainer.optimizer.state().sorted(by: { $0.key < $1.key }) {
+            tensors.append(("optimizer/" + key, value))
+        }
+        let order = IntegerTensor(shape: [trainer.epochOrder.count], data: trainer.epochOrder.map(Int64.init))
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let metadata: [String: String] = [
+            "format": format,
+            "step": String(trainer.step),
+            "rng": trainer.rng.stateWords.map { String($0) }.joined(separator: ","),
+            "learning_rate_scale": String(trainer.learningRateScale),
+            "rollbacks": String(trainer.rollbacks),
+            "best_recall": String(trainer.bestRecall),
+            "options": String(decoding: try encoder.encode(trainer.options), as: UTF8.self),
+            "config": try ModelFile.configurationJSON(trainer.model.configuration),
+            "vocabulary": String(decoding: trainer.model.vocabulary.jsonData(), as: UTF8.self),
+        ]
+        try Safetensors.write(tensors, integers: [("epoch_order", order)], metadata: metadata, to: url)
+    }
+
+    /// The options a saved run was started with (to rebuild its data the same way).
+    public static func options(at url: URL) throws -> TrainingOptions {
+        let file = try read(url)
+        return try JSONDecoder().decode(TrainingOptions.self, from: Data(file.metadata["options"]!.utf8))
+    }
+
+    /// A trainer that continues the saved run on `train` and `validation`.
+    public static func resume(from url: URL, train: ImageStore, validation: ImageStore?,
+                              files: TrainingFiles?) throws -> Trainer {
+        let file = try read(url)
+        let meta = file.metadata
+        func fail(_ problem: String) -> ModelFileError { ModelFileError(path: url.path, problem: problem) }
+        guard let options = try? JSONDecoder().decode(TrainingOptions.self, from: Data(meta["options"]!.utf8)),
+              let configuration = try? JSONDecoder().decode(ModelConfiguration.self, from: Data(meta["config"]!.utf8)),
+              let step = Int(meta["step"] ?? ""),
+              let scale = Double(meta["learning_rate_scale"] ?? ""),
+              let rollbacks = Int(meta["rollbacks"] ?? ""),
+              let best = Double(meta["best_recall"] ?? "") else {
+            throw fail("damaged training state: unreadable options, configuration or counters")
+        }
+        let words = (meta["rng"] ?? "").split(separator: ",").compactMap { UInt64($0) }
+        guard words.count == 4 else { throw fail("damaged training state: bad random-generator state") }
+        let vocabulary = try Vocabulary(jsonData: Data(meta["vocabulary"]!.utf8), source: url.path)
+        let model = DualEncoder(configuration: configuration, vocabulary: vocabulary, seed: 0)
+        for p in model.parameters + model.buffers {
+            guard let t = file.tensors["model/" + p.name], t.shape == p.shape else {
+                throw fail("damaged training state: tensor 'model/\(p.name)' missing or misshapen")
+            }
+            p.value = t
+        }
+        let trainer = Trainer(model: model, train: train, validation: validation, options: options, files: files)
+        var optimizerState: [String: Tensor] = [:]
+        for (name, t) in file.tensors where name.hasPrefix("optimizer/") { optimizerState[String(name.dropFirst(10))] = t }
+        do { try trainer.optimizer.load(state: optimizerState) } catch { throw fail("damaged training state: \(error)") }
+        trainer.step = step
+        trainer.rng = SeededGenerator(state: words)
+        trainer.learningRateScale = scale
+        trainer.rollbacks = rollbacks
+        trainer.bestRecall = best
+        trainer.epochOrder = (file.integerTensors["epoch_order"]?.data ?? []).map { Int($0) }
+        guard trainer.epochOrder.allSatisfy({ $0 >= 0 && $0 < train.count }) else {
+            throw fail("the saved run used \(trainer.epochOrder.max() ?? 0 + 1)+ pictures, the data now has \(train.count): resume on the same data")
+        }
+        return trainer
+    }
+
+    private static func read(_ url: URL) throws -> SafetensorsFile {
+        let file = try Safetensors.read(contentsOf: url)
+        guard file.metadata["format"] == format, file.metadata["options"] != nil,
+              file.metadata["config"] != nil, file.metadata["vocabulary"] != nil else {
+            throw ModelFileError(path: url.path, problem: "not a retrieve training state")
+        }
+        return file
+    }
+}
