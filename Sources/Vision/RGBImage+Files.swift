@@ -2,6 +2,7 @@
 // same folder and is renamed over the target, so a crash never leaves half a picture.
 // Decoding and encoding themselves are in ImageCodec.swift.
 import Foundation
+import Neural
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -56,17 +57,10 @@ extension RGBImage {
 
     /// Writes `data` next to `url` under a temporary name, then renames it into place.
     static func writeAtomically(_ data: Data, to url: URL) throws {
-        let folder = url.deletingLastPathComponent()
-        let temporary = folder.appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString.prefix(8)).tmp")
         do {
-            try data.write(to: temporary)
-        } catch {
-            throw ImageError(source: url.path, kind: .io("cannot write into \(folder.path) (missing folder, permissions or full disk?)"))
-        }
-        if rename(temporary.path, url.path) != 0 {
-            let reason = String(cString: strerror(errno))
-            try? FileManager.default.removeItem(at: temporary)
-            throw ImageError(source: url.path, kind: .io("cannot rename the temporary file into place: \(reason)"))
+            try AtomicFile.write(data, to: url)
+        } catch let error as FileWriteError {
+            throw ImageError(source: url.path, kind: .io(error.reason))
         }
     }
 }

@@ -43,10 +43,14 @@ public enum Safetensors {
         var length = UInt64(json.count).littleEndian
         let prefix = Data(bytes: &length, count: 8) + json
 
-        try writeAtomically(to: url) { sink in
-            try prefix.withUnsafeBytes { try sink($0) }
-            for (_, t) in tensors { try t.withUnsafeBufferPointer { try sink(UnsafeRawBufferPointer($0)) } }
-            for (_, t) in integers { try t.data.withUnsafeBufferPointer { try sink(UnsafeRawBufferPointer($0)) } }
+        do {
+            try AtomicFile.write(to: url) { sink in
+                try prefix.withUnsafeBytes { try sink($0) }
+                for (_, t) in tensors { try t.withUnsafeBufferPointer { try sink(UnsafeRawBufferPointer($0)) } }
+                for (_, t) in integers { try t.data.withUnsafeBufferPointer { try sink(UnsafeRawBufferPointer($0)) } }
+            }
+        } catch let error as FileWriteError {
+            throw SafetensorsError(path: error.path, .io(error.reason))
         }
     }
 
@@ -96,48 +100,4 @@ public enum Safetensors {
         return SafetensorsFile(path: path, metadata: entries.metadata, names: entries.tensors.map(\.name),
                                dtypes: dtypes, tensors: floats, integerTensors: integers)
     }
-
-    /// Runs `body` with a sink that appends bytes to a fresh temporary file beside `url`,
-    /// then fsyncs and renames it over `url`; on any failure the temporary file is removed.
-    static func writeAtomically(to url: URL, _ body: ((UnsafeRawBufferPointer) throws -> Void) throws -> Void) throws {
-        let path = url.path
-        let folder = url.deletingLastPathComponent().path
-        let temporary = folder + "/." + url.lastPathComponent + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        func systemError(_ what: String) -> SafetensorsError {
-            SafetensorsError(path: path, .io("\(what): \(String(cString: strerror(errno)))"))
-        }
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL, 0o644)
-        guard fd >= 0 else { throw systemError("cannot create a temporary file in \(folder)") }
-        var closed = false
-        defer {
-            if !closed { close(fd) }
-        }
-        do {
-            try body { bytes in
-                var done = 0
-                while done < bytes.count {
-                    let n = systemWrite(fd, bytes.baseAddress! + done, bytes.count - done)
-                    if n < 0 && errno == EINTR { continue }
-                    guard n > 0 else { throw systemError("write failed") }
-                    done += n
-                }
-            }
-            guard fsync(fd) == 0 else { throw systemError("fsync failed") }
-            closed = true
-            guard close(fd) == 0 else { throw systemError("close failed") }
-            guard rename(temporary, path) == 0 else { throw systemError("cannot rename the temporary file into place") }
-        } catch {
-            unlink(temporary)
-            throw error
-        }
-    }
-}
-
-/// POSIX write(2), spelled the same on Linux and macOS.
-private func systemWrite(_ fd: Int32, _ bytes: UnsafeRawPointer, _ count: Int) -> Int {
-    #if canImport(Glibc)
-    return Glibc.write(fd, bytes, count)
-    #else
-    return Darwin.write(fd, bytes, count)
-    #endif
 }
