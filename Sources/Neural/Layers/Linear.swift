@@ -67,10 +67,7 @@ public final class Linear: Layer {
             if let bias {
                 bias.gradient.withUnsafeMutableBufferPointer { pg in
                     let g = pg.baseAddress!
-                    for r in 0..<rows {
-                        let row = pdy.baseAddress! + r * outputs
-                        for j in 0..<outputs { g[j] += row[j] }
-                    }
+                    for r in 0..<rows { addFloats(g, pdy.baseAddress! + r * outputs, outputs) }
                 }
             }
         }
