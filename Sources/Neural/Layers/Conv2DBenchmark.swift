@@ -6,7 +6,9 @@ import Foundation
 public enum Conv2DBenchmark {
     /// Best-of-`repeats` seconds for forward+backward of a Conv2D on a random NHWC batch, and for
     /// only its three GEMMs (forward, dW, dX columns) on buffers of the same shapes and chunking.
-    /// Each measurement follows one untimed warm-up so first-touch page faults are excluded.
+    /// Each measurement follows one untimed warm-up. Call `LargeAllocations.keepInProcess()` first,
+    /// as training should: otherwise the conv's fresh output tensors pay page faults on every call
+    /// that the GEMM-only loop (which reuses its buffers) does not.
     public static func run(batch: Int, height: Int, width: Int, cin: Int, cout: Int,
                            kernelSize: Int = 3, stride: Int = 1, padding: Int = 1,
                            repeats: Int = 1, columnBudgetBytes: Int? = nil,
