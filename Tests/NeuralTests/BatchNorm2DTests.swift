@@ -46,4 +46,30 @@ struct BatchNorm2DTests {
         for i in 0..<4 { #expect(abs(y[i] - expected[i]) < 1e-4) }
         #expect(bn.runningMean.value.data == [1, -2])  // evaluation leaves the statistics alone
     }
+
+    @Test func largeBatchesSplitOverThreadsKeepTheStatisticsExact() {
+        // 16 384 rows: the sums and passes run on every core.
+        var rng = SeededGenerator(seed: 53)
+        let bn = BatchNorm2D(channels: 3, name: "bn")
+        var x = Tensor(randomNormal: [4, 64, 64, 3], std: 2, using: &rng)
+        for i in stride(from: 0, to: x.count, by: 3) { x[i] += 5 }  // channel 0 centred at 5
+        let y = bn(x)
+        let rows = x.count / 3
+        for ch in 0..<3 {
+            var mean = 0.0, square = 0.0, xMean = 0.0
+            for r in 0..<rows { mean += Double(y[r * 3 + ch]); xMean += Double(x[r * 3 + ch]) }
+            mean /= Double(rows)
+            xMean /= Double(rows)
+            for r in 0..<rows { square += Double(y[r * 3 + ch]) * Double(y[r * 3 + ch]) }
+            #expect(abs(mean) < 1e-4 && abs(square / Double(rows) - 1) < 1e-3, "channel \(ch)")
+            #expect(abs(Double(bn.runningMean.value[ch]) - 0.1 * xMean) < 1e-4)
+        }
+        // Training backward removes the gradient's mean and its component along x̂ per channel.
+        let dx = bn.backward(Tensor(randomNormal: x.shape, std: 1, using: &rng))
+        for ch in 0..<3 {
+            var sum = 0.0, along = 0.0
+            for r in 0..<rows { sum += Double(dx[r * 3 + ch]); along += Double(dx[r * 3 + ch]) * Double(y[r * 3 + ch]) }
+            #expect(abs(sum) < 1e-2 && abs(along) < 1e-2, "channel \(ch): Σdx \(sum), Σdx·x̂ \(along)")
+        }
+    }
 }

@@ -33,4 +33,12 @@ struct LinearTests {
         small.bias!.value = Tensor(shape: [2], data: [10, 20])
         #expect(small(Tensor(shape: [1, 2], data: [1, 1])).data == [13, 27])
     }
+
+    @Test func emptyBatchGivesEmptyOutputAndNoGradient() {
+        var rng = SeededGenerator(seed: 24)
+        let linear = Linear(inputs: 3, outputs: 2, name: "p", rng: &rng)
+        #expect(linear(Tensor(zeros: [0, 3])).shape == [0, 2])
+        #expect(linear.backward(Tensor(zeros: [0, 2])).shape == [0, 3])
+        #expect(linear.weight.gradient.data.allSatisfy { $0 == 0 })
+    }
 }

@@ -1,6 +1,7 @@
 // Batch normalisation over the channels of NHWC activations, as PyTorch's BatchNorm2d: training
 // normalises with the batch's mean and biased variance and folds them into running statistics
 // (momentum 0.1, unbiased variance); evaluation normalises with the running statistics.
+import Foundation
 
 /// y = γ·(x − μ)/√(σ² + ε) + β per channel of x (…, C); μ, σ² from the batch or running buffers.
 public final class BatchNorm2D: Layer, BufferedModule {
@@ -65,12 +66,14 @@ public final class BatchNorm2D: Layer, BufferedModule {
                         inv.withUnsafeBufferPointer { pi in
                             gamma.withUnsafeBufferPointer { pg in
                                 beta.withUnsafeBufferPointer { pb in
-                                    for r in 0..<rows {
-                                        let xr = px.baseAddress! + r * c, hr = xhat + r * c, yr = py.baseAddress! + r * c
-                                        for j in 0..<c {
-                                            let h = (xr[j] - pm[j]) * pi[j]
-                                            hr[j] = h
-                                            yr[j] = pg[j] * h + pb[j]
+                                    parallelRanges(rows, minimumPerThread: 4096) { range in
+                                        for r in range {
+                                            let xr = px.baseAddress! + r * c, hr = xhat + r * c, yr = py.baseAddress! + r * c
+                                            for j in 0..<c {
+                                                let h = (xr[j] - pm[j]) * pi[j]
+                                                hr[j] = h
+                                                yr[j] = pg[j] * h + pb[j]
+                                            }
                                         }
                                     }
                                 }
@@ -108,9 +111,11 @@ public final class BatchNorm2D: Layer, BufferedModule {
                     scale.withUnsafeBufferPointer { ps in
                         meanDy.withUnsafeBufferPointer { pm in
                             meanDyXhat.withUnsafeBufferPointer { pmh in
-                                for r in 0..<rows {
-                                    let g = pdy.baseAddress! + r * c, h = ph.baseAddress! + r * c, d = dx + r * c
-                                    for j in 0..<c { d[j] = ps[j] * (g[j] - pm[j] - h[j] * pmh[j]) }
+                                parallelRanges(rows, minimumPerThread: 4096) { range in
+                                    for r in range {
+                                        let g = pdy.baseAddress! + r * c, h = ph.baseAddress! + r * c, d = dx + r * c
+                                        for j in 0..<c { d[j] = ps[j] * (g[j] - pm[j] - h[j] * pmh[j]) }
+                                    }
                                 }
                             }
                         }
@@ -139,6 +144,25 @@ public final class BatchNorm2D: Layer, BufferedModule {
 /// keep their precision.
 func channelSums(_ a: UnsafePointer<Float>, times b: UnsafePointer<Float>?, around shift: UnsafePointer<Float>? = nil,
                  rows: Int, channels c: Int) -> ([Double], [Double]) {
+    let threads = rows >= 16384 ? ProcessInfo.processInfo.activeProcessorCount : 1
+    if threads <= 1 { return serialChannelSums(a, times: b, around: shift, rows: rows, channels: c) }
+    var parts = [([Double], [Double])](repeating: ([], []), count: threads)
+    parts.withUnsafeMutableBufferPointer { slots in
+        DispatchQueue.concurrentPerform(iterations: threads) { t in
+            let lo = rows * t / threads, hi = rows * (t + 1) / threads
+            slots[t] = serialChannelSums(a + lo * c, times: b.map { $0 + lo * c }, around: shift,
+                                         rows: hi - lo, channels: c)
+        }
+    }
+    var first = parts[0].0, second = parts[0].1
+    for part in parts.dropFirst() {
+        for j in 0..<c { first[j] += part.0[j]; second[j] += part.1[j] }
+    }
+    return (first, second)
+}
+
+private func serialChannelSums(_ a: UnsafePointer<Float>, times b: UnsafePointer<Float>?, around shift: UnsafePointer<Float>?,
+                               rows: Int, channels c: Int) -> ([Double], [Double]) {
     var first = [Double](repeating: 0, count: c), second = [Double](repeating: 0, count: c)
     let scratch = UnsafeMutablePointer<Float>.allocate(capacity: 2 * c)
     defer { scratch.deallocate() }

@@ -87,17 +87,31 @@ func col2im(_ g: ConvGeometry, images: Int, cols: UnsafePointer<Float>, dx: Unsa
     }
 }
 
-/// Copies short runs with a plain loop (a call to memmove costs more than 12 floats do).
+/// Copies short runs 4 floats at a time (a call to memmove costs more than 12 floats do).
 @inline(__always)
 func copyFloats(_ dst: UnsafeMutablePointer<Float>, _ src: UnsafePointer<Float>, _ n: Int) {
-    if n <= 16 {
-        for i in 0..<n { dst[i] = src[i] }
-    } else {
+    if n > 16 {
         dst.update(from: src, count: n)
+        return
     }
+    var i = 0
+    while i + 4 <= n {
+        UnsafeMutableRawPointer(dst + i).storeBytes(of: UnsafeRawPointer(src + i).loadUnaligned(as: SIMD4<Float>.self),
+                                                    as: SIMD4<Float>.self)
+        i += 4
+    }
+    while i < n { dst[i] = src[i]; i += 1 }
 }
 
+/// dst[i] += src[i]; explicit SIMD because the compiler cannot rule out aliasing and stays scalar.
 @inline(__always)
 func addFloats(_ dst: UnsafeMutablePointer<Float>, _ src: UnsafePointer<Float>, _ n: Int) {
-    for i in 0..<n { dst[i] += src[i] }
+    var i = 0
+    while i + 8 <= n {
+        let d = UnsafeMutableRawPointer(dst + i)
+        let sum = d.loadUnaligned(as: SIMD8<Float>.self) + UnsafeRawPointer(src + i).loadUnaligned(as: SIMD8<Float>.self)
+        d.storeBytes(of: sum, as: SIMD8<Float>.self)
+        i += 8
+    }
+    while i < n { dst[i] += src[i]; i += 1 }
 }

@@ -5,16 +5,20 @@ import Foundation
 /// A self-contained timing of one convolution shape; nothing is printed.
 public enum Conv2DBenchmark {
     /// Best-of-`repeats` seconds for forward+backward of a Conv2D on a random NHWC batch, and for
-    /// only its three GEMMs (forward, dW, dX columns) on buffers of the same shapes and chunking.
-    /// Each measurement follows one untimed warm-up so first-touch page faults are excluded.
+    /// only its GEMMs (forward, dW, and dX columns unless `propagatesInputGradient` is false, as for
+    /// a first layer) on buffers of the same shapes and chunking.
+    /// Each measurement follows one untimed warm-up. Call `LargeAllocations.keepInProcess()` first,
+    /// as training should: otherwise the conv's fresh output tensors pay page faults on every call
+    /// that the GEMM-only loop (which reuses its buffers) does not.
     public static func run(batch: Int, height: Int, width: Int, cin: Int, cout: Int,
                            kernelSize: Int = 3, stride: Int = 1, padding: Int = 1,
-                           repeats: Int = 1, columnBudgetBytes: Int? = nil,
+                           repeats: Int = 1, columnBudgetBytes: Int? = nil, propagatesInputGradient: Bool = true,
                            seed: UInt64 = 1) -> (convSeconds: Double, gemmOnlySeconds: Double) {
         var rng = SeededGenerator(seed: seed)
         let conv = Conv2D(inChannels: cin, outChannels: cout, kernelSize: kernelSize, stride: stride,
                           padding: padding, name: "bench", rng: &rng)
         if let columnBudgetBytes { conv.columnBudgetBytes = columnBudgetBytes }
+        conv.propagatesInputGradient = propagatesInputGradient
         let x = Tensor(randomNormal: [batch, height, width, cin], std: 1, using: &rng)
         let (ho, wo) = conv.outputSize(height: height, width: width)
         let dy = Tensor(randomNormal: [batch, ho, wo, cout], std: 1, using: &rng)
@@ -22,7 +26,7 @@ public enum Conv2DBenchmark {
             conv.zeroGradients()
             let y = conv.forward(x)
             let dx = conv.backward(dy)
-            precondition(y.count == dy.count && dx.count == x.count)
+            precondition(y.count == dy.count && dx.count == (propagatesInputGradient ? x.count : 0))
         }
         let g = ConvGeometry(height: height, width: width, inChannels: cin,
                              kernel: kernelSize, stride: stride, padding: padding)
@@ -48,10 +52,10 @@ public enum Conv2DBenchmark {
                                 gemm(.transposed, .none, m: cout, n: K, k: rows, a: pdy.baseAddress! + offset,
                                      lda: cout, b: pc.baseAddress!, ldb: K, beta: 1, c: pg.baseAddress!, ldc: K)
                             }
-                            dcols.withUnsafeMutableBufferPointer { pd in
+                            if propagatesInputGradient { dcols.withUnsafeMutableBufferPointer { pd in
                                 gemm(.none, .none, m: rows, n: K, k: cout, a: pdy.baseAddress! + offset, lda: cout,
                                      b: pw.baseAddress!, ldb: K, c: pd.baseAddress!, ldc: K)
-                            }
+                            } }
                             start += n
                         }
                     }

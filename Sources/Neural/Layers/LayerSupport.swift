@@ -5,7 +5,6 @@ import Foundation
 
 extension Tensor {
     /// A tensor whose every element `body` writes; skips the zero fill of `init(zeros:)`.
-    @inlinable
     static func uninitialized(_ shape: [Int], _ body: (UnsafeMutablePointer<Float>) -> Void) -> Tensor {
         let n = shape.reduce(1, *)
         if n == 0 { return Tensor(zeros: shape) }
@@ -51,7 +50,6 @@ final class ScratchBuffer {
 
 /// Splits 0..<count into one contiguous range per core and runs them concurrently; small jobs
 /// (fewer than `minimumPerThread` items per core) run inline on the caller's thread.
-@inlinable
 func parallelRanges(_ count: Int, minimumPerThread: Int = 1, _ body: (Range<Int>) -> Void) {
     let threads = min(ProcessInfo.processInfo.activeProcessorCount, count / max(1, minimumPerThread))
     if threads <= 1 {

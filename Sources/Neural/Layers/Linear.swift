@@ -33,6 +33,7 @@ public final class Linear: Layer {
         let rows = x.count / inputs
         var shape = x.shape
         shape[shape.count - 1] = outputs
+        if rows == 0 { return Tensor(zeros: shape) }
         let w = weight.value, b = bias?.value
         return Tensor.uninitialized(shape) { y in
             if let b {
@@ -55,6 +56,7 @@ public final class Linear: Layer {
         precondition(dy.count == rows * outputs && dy.shape.last == outputs,
                      "Linear \(weight.name): gradient \(dy.shape) does not match output of input \(input.shape)")
         let x = input, w = weight.value
+        if rows == 0 { return Tensor(zeros: x.shape) }
         dy.withUnsafeBufferPointer { pdy in
             x.withUnsafeBufferPointer { px in
                 weight.gradient.withUnsafeMutableBufferPointer { pg in
@@ -67,10 +69,7 @@ public final class Linear: Layer {
             if let bias {
                 bias.gradient.withUnsafeMutableBufferPointer { pg in
                     let g = pg.baseAddress!
-                    for r in 0..<rows {
-                        let row = pdy.baseAddress! + r * outputs
-                        for j in 0..<outputs { g[j] += row[j] }
-                    }
+                    for r in 0..<rows { addFloats(g, pdy.baseAddress! + r * outputs, outputs) }
                 }
             }
         }
