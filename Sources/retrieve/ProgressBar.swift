@@ -5,7 +5,7 @@ import Foundation
 
 final class ProgressBar: @unchecked Sendable {
     private let label: String
-    private let total: Int
+    private var total: Int
     private let unit: String
     private let start = Date()
     private var lastDraw = Date.distantPast
@@ -20,15 +20,16 @@ final class ProgressBar: @unchecked Sendable {
         self.unit = unit
     }
 
-    /// Shows `done` of the total with an optional suffix (loss, health…).
-    func update(_ done: Int, _ suffix: String = "") {
+    /// Shows `done` of the total (changed to `total` when given) with an optional suffix.
+    func update(_ done: Int, of total: Int? = nil, _ suffix: String = "") {
         lock.lock()
         defer { lock.unlock() }
         guard !finished else { return }
+        if let total { self.total = max(1, total) }
         let now = Date()
-        let decile = done * 10 / total
+        let decile = done * 10 / self.total
         if isTerminal {
-            guard now.timeIntervalSince(lastDraw) > 0.1 || done >= total else { return }
+            guard now.timeIntervalSince(lastDraw) > 0.1 || done >= self.total else { return }
         } else {
             guard decile > lastDecile else { return }
         }
@@ -39,9 +40,15 @@ final class ProgressBar: @unchecked Sendable {
 
     /// Draws the final state and moves to a new line.
     func finish(_ suffix: String = "") {
+        finish(suffix, count: nil)
+    }
+
+    /// Draws the final state (`count` items when given) and moves to a new line.
+    func finish(_ suffix: String, count: Int?) {
         lock.lock()
         defer { lock.unlock() }
         guard !finished else { return }
+        if let count { total = max(1, count) }
         draw(total, suffix, Date())
         finished = true
         if isTerminal { FileHandle.standardError.write(Data("\n".utf8)) }

@@ -12,6 +12,6 @@ struct Retrieve: ParsableCommand {
               retrieve bench gemm          measure the matrix-product engine on this machine
             """,
         version: "0.1.0",
-        subcommands: [BenchCommand.self]
+        subcommands: [TrainCommand.self, SynthCommand.self, BenchCommand.self]
     )
 }

@@ -48,11 +48,14 @@ public struct TrainingData: Sendable {
         }
         let parts = [existing(splits.train), existing(splits.val), existing(splits.test)]
         let total = parts.reduce(0) { $0 + $1.count }
-        let done = Counter()
-        let stores = parts.map { items in
-            ImageStore.load(items, side: side, progress: progress.map { report in
-                { _, _ in report(done.add(1), total) }
-            })
+        var stores: [ImageStore] = []
+        var offset = 0
+        for items in parts {
+            let before = offset
+            stores.append(ImageStore.load(items, side: side, progress: progress.map { report in
+                { @Sendable done, _ in report(before + done, total) }
+            }))
+            offset += items.count
         }
         return TrainingData(dataset: dataset, train: stores[0], validation: stores[1], test: stores[2],
                             splitSource: source, missing: missing)

@@ -32,10 +32,13 @@ public enum TrainingState {
         try Safetensors.write(tensors, integers: [("epoch_order", order)], metadata: metadata, to: url)
     }
 
-    /// The options a saved run was started with (to rebuild its data the same way).
-    public static func options(at url: URL) throws -> TrainingOptions {
+    /// The model configuration of a saved run (to decode its pictures at the right size).
+    public static func configuration(at url: URL) throws -> ModelConfiguration {
         let file = try read(url)
-        return try JSONDecoder().decode(TrainingOptions.self, from: Data(file.metadata["options"]!.utf8))
+        guard let configuration = try? JSONDecoder().decode(ModelConfiguration.self, from: Data(file.metadata["config"]!.utf8)) else {
+            throw ModelFileError(path: url.path, problem: "damaged training state: unreadable configuration")
+        }
+        return configuration
     }
 
     /// A trainer that continues the saved run on `train` and `validation`.

@@ -1,0 +1,94 @@
+// Option groups shared by several subcommands: where the captioned data is, and the shape of
+// a new model.
+import ArgumentParser
+import Foundation
+import Retrieval
+
+struct DataOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Captions: TSV/CSV (path<TAB>caption), COCO captions JSON, a Flickr token file, or a folder of pictures with .txt sidecars.",
+                               valueName: "file"))
+    var data: String
+
+    @Option(help: ArgumentHelp("Folder the picture paths are relative to (default: the captions file's folder).", valueName: "dir"))
+    var images: String?
+
+    @Option(help: ArgumentHelp("Split file (path<TAB>train|val|test). Default: split.tsv beside the captions, else a hash split.",
+                               valueName: "file"))
+    var split: String?
+
+    @Option(help: "Fraction of pictures held out for validation by the hash split.")
+    var valFraction = 0.1
+
+    func validate() throws {
+        guard FileManager.default.fileExists(atPath: data) else {
+            throw ValidationError("--data \(data): no such file or folder")
+        }
+        if let images, !FileManager.default.fileExists(atPath: images) {
+            throw ValidationError("--images \(images): no such folder")
+        }
+        guard valFraction > 0 && valFraction < 0.9 else {
+            throw ValidationError("--val-fraction must be between 0 and 0.9, got \(valFraction)")
+        }
+    }
+
+    /// Reads the captions and decodes the pictures, with a progress bar and one report of what was left out.
+    func load(side: Int) throws -> TrainingData {
+        let bar = ProgressBar("decode", total: 1, unit: "img")
+        let data = try TrainingData.load(captions: URL(fileURLWithPath: self.data),
+                                         imagesDirectory: images.map { URL(fileURLWithPath: $0) },
+                                         splitFile: split.map { URL(fileURLWithPath: $0) },
+                                         validationFraction: valFraction, side: side,
+                                         progress: { done, all in bar.update(done, of: all) })
+        bar.finish("", count: data.train.count + data.validation.count + data.test.count + data.undecodable.count)
+        for warning in data.dataset.warnings.prefix(10) { Console.error("warning: \(warning)") }
+        if data.dataset.warnings.count > 10 { Console.error("warning: … and \(data.dataset.warnings.count - 10) more caption lines skipped") }
+        if !data.missing.isEmpty {
+            Console.error("warning: \(data.missing.count) pictures named in \(self.data) do not exist, skipped (first: \(data.missing[0].url.path))")
+        }
+        let bad = data.undecodable
+        if !bad.isEmpty {
+            Console.error("warning: \(bad.count) pictures could not be decoded, skipped:")
+            for failure in bad.prefix(10) { Console.error("  \(failure.path): \(failure.reason)") }
+        }
+        return data
+    }
+}
+
+struct ArchitectureOptions: ParsableArguments {
+    enum Preset: String, ExpressibleByArgument, CaseIterable {
+        case standard, reference
+    }
+
+    @Option(help: "Architecture preset: standard (batch norm, position embeddings) or reference (the PyTorch reference's: neither).")
+    var arch: Preset = .standard
+
+    @Option(help: "Normalisation in the CNN: batch or none (overrides the preset).")
+    var norm: ModelConfiguration.Normalization?
+
+    @Option(help: "Position embeddings in the text tower: on or off (overrides the preset).")
+    var positionEmbeddings: Toggle?
+
+    @Option(help: "Dimension of the shared embedding space.")
+    var embeddingDim: Int?
+
+    @Option(help: "Input side of the image tower in pixels.")
+    var imageSize: Int?
+
+    enum Toggle: String, ExpressibleByArgument { case on, off }
+
+    var configuration: ModelConfiguration {
+        var c = arch == .reference ? ModelConfiguration.reference : ModelConfiguration()
+        if let norm { c.normalization = norm }
+        if let positionEmbeddings { c.positionEmbeddings = positionEmbeddings == .on }
+        if let embeddingDim { c.embeddingDimension = embeddingDim }
+        if let imageSize { c.imageSize = imageSize }
+        return c
+    }
+
+    func validate() throws {
+        if let problem = configuration.problem() { throw ValidationError(problem) }
+    }
+}
+
+extension ModelConfiguration.Normalization: ExpressibleByArgument {}
+extension CollapsePolicy: ExpressibleByArgument {}

@@ -1,0 +1,153 @@
+// `retrieve train`: trains a model on captioned pictures with a progress bar, per-epoch
+// validation recall, collapse alarms, metrics lines, best/last models and Ctrl-C that saves a
+// resumable state.
+import ArgumentParser
+import Foundation
+import Neural
+import Retrieval
+import Text
+
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Train an image–text model on your captioned pictures.",
+        discussion: """
+            Writes the best model (by validation recall) to --out, the last one to
+            MODEL.last.safetensors, the resumable state to MODEL.state.safetensors and one JSON
+            line per logged step and evaluation to --metrics (default MODEL.metrics.jsonl).
+            Ctrl-C saves the state; run the same command with --resume to go on exactly.
+
+            Exit status: 0 trained, 1 error, 3 stopped by --on-collapse stop (or rollback gave
+            up), 130 interrupted (state saved).
+            """
+    )
+
+    @OptionGroup var dataOptions: DataOptions
+    @OptionGroup var architecture: ArchitectureOptions
+
+    @Option(help: ArgumentHelp("Where to write the model (.safetensors).", valueName: "model"))
+    var out: String
+
+    @Option(help: "Passes over the training pictures.")
+    var epochs = 10
+
+    @Option(help: "Pairs per step.")
+    var batch = 128
+
+    @Option(help: "Peak learning rate (AdamW, warm-up then cosine).")
+    var lr = 2e-3
+
+    @Option(help: "Decoupled weight decay (not on biases, norms or the temperature).")
+    var weightDecay = 0.05
+
+    @Option(help: "Seed for initialisation, shuffling and augmentation.")
+    var seed: UInt64 = 0
+
+    @Option(help: "Loss: npair (contrastive, learned temperature) or hinge (VSE++ max of hinges).")
+    var loss: LossName = .npair
+
+    @Option(help: "Margin of the hinge loss.")
+    var margin = 0.2
+
+    @Flag(help: "Turn off augmentation (random resized crop, colour jitter).")
+    var noAugment = false
+
+    @Option(help: "What to do when training collapses: warn, stop (save and exit 3) or rollback (restore the last healthy state, halve the learning rate).")
+    var onCollapse: CollapsePolicy = .warn
+
+    @Option(help: "Words seen fewer times than this in training captions become unknown.")
+    var minCount = 1
+
+    @Option(help: "Largest vocabulary, the two reserved words included.")
+    var vocabSize = 5000
+
+    @Flag(help: "Continue the run saved in MODEL.state.safetensors.")
+    var resume = false
+
+    @Option(help: ArgumentHelp("Metrics file (JSON lines).", valueName: "file"))
+    var metrics: String?
+
+    @Flag(help: "Print the final summary as JSON.")
+    var json = false
+
+    enum LossName: String, ExpressibleByArgument, CaseIterable { case npair, hinge }
+
+    var options: TrainingOptions {
+        var o = TrainingOptions()
+        o.epochs = epochs
+        o.batchSize = batch
+        o.learningRate = lr
+        o.weightDecay = weightDecay
+        o.seed = seed
+        o.loss = loss == .npair ? .nPair : .hinge(margin: margin)
+        if noAugment { o.augmentation = .none }
+        o.onCollapse = onCollapse
+        return o
+    }
+
+    func validate() throws {
+        if let problem = options.problem() { throw ValidationError(problem) }
+        guard minCount >= 1, vocabSize >= 3 else { throw ValidationError("--min-count must be ≥ 1 and --vocab-size ≥ 3") }
+        let files = TrainingFiles(model: URL(fileURLWithPath: out))
+        if resume && !FileManager.default.fileExists(atPath: files.state.path) {
+            throw ValidationError("--resume: no saved state at \(files.state.path)")
+        }
+        let folder = files.best.deletingLastPathComponent().path
+        guard FileManager.default.fileExists(atPath: folder) else { throw ValidationError("--out: folder \(folder) does not exist") }
+    }
+
+    func run() throws {
+        _ = LargeAllocations.keepInProcess()
+        let files = TrainingFiles(model: URL(fileURLWithPath: out))
+        let configuration = resume ? try TrainingState.configuration(at: files.state) : architecture.configuration
+        let data = try dataOptions.load(side: configuration.imageSize)
+        guard data.train.count >= 2 else {
+            throw CleanExit.message("error: \(dataOptions.data): fewer than two training pictures could be read")
+        }
+        let trainer: Trainer
+        if resume {
+            trainer = try TrainingState.resume(from: files.state, train: data.train, validation: data.validation, files: files)
+            Console.error("resuming at step \(trainer.step) of \(trainer.totalSteps)")
+        } else {
+            let vocabulary = Vocabulary.build(from: data.train.items.flatMap(\.captions), minCount: minCount, maxSize: vocabSize)
+            let model = DualEncoder(configuration: configuration, vocabulary: vocabulary, seed: seed)
+            trainer = Trainer(model: model, train: data.train, validation: data.validation, options: options, files: files)
+        }
+        let metricsURL = URL(fileURLWithPath: metrics ?? files.best.deletingPathExtension().path + ".metrics.jsonl")
+        let log = try MetricsLog(url: metricsURL, truncate: !resume)
+        Console.error("data: \(data.train.count) train / \(data.validation.count) validation pictures (\(data.splitSource)); vocabulary \(trainer.model.vocabulary.count) words")
+
+        let report = TrainingReporter(trainer: trainer, log: log, json: json)
+        let interrupt = InterruptFlag()
+        let outcome = try trainer.run(events: report.handle, shouldStop: { interrupt.isSet })
+        report.finish(outcome: outcome, files: files, metrics: metricsURL)
+        switch outcome {
+        case .completed: return
+        case .interrupted: throw ExitCode(130)
+        case .collapsed: throw ExitCode(3)
+        }
+    }
+}
+
+/// Ctrl-C once: finish the step, save, exit 130. Twice: exit at once.
+final class InterruptFlag: @unchecked Sendable {
+    private var count = 0
+    private let lock = NSLock()
+    private let source: any DispatchSourceSignal
+
+    init() {
+        signal(SIGINT, SIG_IGN)
+        source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
+        source.setEventHandler { [unowned self] in
+            lock.lock(); count += 1; let n = count; lock.unlock()
+            if n >= 2 { Foundation.exit(130) }
+            Console.error("\ninterrupted: saving a resumable state after this step (Ctrl-C again to quit now)")
+        }
+        source.resume()
+    }
+
+    var isSet: Bool {
+        lock.lock(); defer { lock.unlock() }
+        return count > 0
+    }
+}

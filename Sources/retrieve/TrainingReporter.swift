@@ -1,0 +1,86 @@
+// Turns training events into what a person watches: a progress bar with epoch, loss,
+// temperature, pairs/s, health and ETA; one line per evaluation and per alarm; metrics lines;
+// and the final summary (text or JSON) on stdout.
+import Foundation
+import Retrieval
+
+final class TrainingReporter {
+    private let trainer: Trainer
+    private let log: MetricsLog
+    private let json: Bool
+    private var bar: ProgressBar?
+    private var evaluations: [EvaluationRecord] = []
+    private let started = Date()
+
+    init(trainer: Trainer, log: MetricsLog, json: Bool) {
+        self.trainer = trainer
+        self.log = log
+        self.json = json
+    }
+
+    func handle(_ event: TrainingEvent) {
+        switch event {
+        case .planned(let plan):
+            bar = ProgressBar("train", total: plan.totalSteps, unit: "step")
+            bar?.update(plan.startStep)
+        case .step(let record):
+            try? log.append(record)
+            let suffix = String(format: "epoch %d/%d loss %.3f T %.4f %.0f pairs/s %@", record.epoch + (record.step % trainer.stepsPerEpoch == 0 ? 0 : 1),
+                                trainer.options.epochs, record.loss, record.temperature, record.pairsPerSecond,
+                                record.health.rawValue)
+            bar?.update(record.step, suffix)
+        case .evaluated(let record):
+            try? log.append(record)
+            evaluations.append(record)
+            let r = record.recall
+            Console.error(String(format: "\repoch %d: validation t2i R@1/5/10 %.1f/%.1f/%.1f  i2t %.1f/%.1f/%.1f%@",
+                                 record.epoch, r.textToImage.r1, r.textToImage.r5, r.textToImage.r10,
+                                 r.imageToText.r1, r.imageToText.r5, r.imageToText.r10, record.isBest ? "  (best so far)" : ""))
+        case .alarm(let alarm):
+            try? log.append(AlarmLine(alarm: alarm))
+            Console.error("\n\(alarm.summary)\n  likely cures: \(alarm.advice)")
+        case .rolledBack(let step, let scale):
+            Console.error("rolled back to step \(step); learning rate now ×\(scale)")
+        case .saved:
+            break
+        }
+    }
+
+    func finish(outcome: TrainingOutcome, files: TrainingFiles, metrics: URL) {
+        bar?.finish()
+        let best = evaluations.filter(\.isBest).last
+        let alarms = trainer.monitor.alarms
+        if json {
+            struct Summary: Encodable {
+                let outcome: String; let steps: Int; let seconds: Double
+                let model: String; let last: String; let state: String; let metrics: String
+                let best: EvaluationRecord?; let alarms: [CollapseAlarm]
+            }
+            try? Console.printJSON(Summary(outcome: "\(outcome)", steps: trainer.step, seconds: Date().timeIntervalSince(started),
+                                           model: files.best.path, last: files.last.path, state: files.state.path,
+                                           metrics: metrics.path, best: best, alarms: alarms))
+            return
+        }
+        switch outcome {
+        case .completed: print("trained \(trainer.step) steps in \(duration(Date().timeIntervalSince(started)))")
+        case .interrupted: print("interrupted at step \(trainer.step); continue with the same command and --resume")
+        case .collapsed(let mode): print("stopped at step \(trainer.step): \(mode.rawValue) collapse (state saved; see the advice above)")
+        }
+        if let best {
+            let r = best.recall
+            print(String(format: "best validation (epoch %d): text→image R@1 %.1f R@5 %.1f R@10 %.1f medr %.0f | image→text R@1 %.1f R@5 %.1f R@10 %.1f",
+                         best.epoch, r.textToImage.r1, r.textToImage.r5, r.textToImage.r10, r.textToImage.medianRank,
+                         r.imageToText.r1, r.imageToText.r5, r.imageToText.r10))
+        }
+        print(alarms.isEmpty ? "collapse monitor: no alarms" : "collapse monitor: \(alarms.count) alarm(s):")
+        for alarm in alarms { print("  step \(alarm.declaredAt): \(alarm.summary)") }
+        print("model:   \(files.best.path)")
+        print("metrics: \(metrics.path)")
+    }
+}
+
+/// An alarm as a metrics line.
+struct AlarmLine: Encodable {
+    let kind = "alarm"
+    let alarm: CollapseAlarm
+}
