@@ -7,7 +7,7 @@ BIN := .build/release/retrieve
 .PHONY: demo test build deps bench clean
 
 demo: build
-	$(BIN) demo
+	$(BIN) demo --dir demo
 
 test: deps
 	$(SWIFT) test -c release

@@ -9,9 +9,13 @@ struct Retrieve: ParsableCommand {
         abstract: "Train an image–text retrieval model on your captioned images and search images by text.",
         discussion: """
             Typical use:
-              retrieve bench gemm          measure the matrix-product engine on this machine
+              retrieve demo                                   the whole story on generated data
+              retrieve train --data captions.tsv --out model.safetensors
+              retrieve eval --model model.safetensors --data captions.tsv --on test
+              retrieve synth --out shapes --count 3000        generate the bundled data set
+              retrieve bench gemm                             measure the GEMM engine
             """,
         version: "0.1.0",
-        subcommands: [TrainCommand.self, SynthCommand.self, BenchCommand.self]
+        subcommands: [DemoCommand.self, TrainCommand.self, EvalCommand.self, SynthCommand.self, BenchCommand.self]
     )
 }

@@ -1,0 +1,73 @@
+// `retrieve demo`: the whole story on the bundled data in a few minutes — generate the shapes
+// set, train, evaluate on the held-out test pictures, index the pictures and answer a few
+// queries — and say where everything is so the user can go on with `retrieve query`.
+import ArgumentParser
+import Foundation
+import Neural
+import Retrieval
+import Text
+
+struct DemoCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "demo",
+        abstract: "Generate the shapes data, train a model, index the pictures and run example queries.",
+        discussion: "Everything goes under --dir (default ./demo). A second run reuses the generated pictures."
+    )
+
+    @Option(help: ArgumentHelp("Working folder.", valueName: "dir"))
+    var dir = "demo"
+
+    @Option(help: "Pictures to generate.")
+    var count = 3000
+
+    @Option(help: "Training epochs.")
+    var epochs = 10
+
+    @Option(help: "Seed for data and training.")
+    var seed: UInt64 = 1
+
+    func run() throws {
+        _ = LargeAllocations.keepInProcess()
+        let folder = URL(fileURLWithPath: dir)
+        let data = folder.appendingPathComponent("shapes")
+        let captions = data.appendingPathComponent("captions.tsv")
+        let started = Date()
+
+        print("1. shapes data set: \(count) pictures in \(data.path)")
+        if !FileManager.default.fileExists(atPath: captions.path) || !hasImages(data, count) {
+            let bar = ProgressBar("synth", total: count, unit: "img")
+            _ = try ShapesSynthesizer(seed: seed).write(count: count, to: data, progress: { done, _ in bar.update(done) })
+            bar.finish()
+        } else {
+            print("   (already generated)")
+        }
+
+        print("2. training (\(epochs) epochs)")
+        let configuration = ModelConfiguration()
+        let split = try TrainingData.load(captions: captions, side: configuration.imageSize)
+        var options = TrainingOptions()
+        options.epochs = epochs
+        options.seed = seed
+        let vocabulary = Vocabulary.build(from: split.train.items.flatMap(\.captions))
+        let model = DualEncoder(configuration: configuration, vocabulary: vocabulary, seed: seed)
+        let files = TrainingFiles(model: data.appendingPathComponent("model.safetensors"))
+        let trainer = Trainer(model: model, train: split.train, validation: split.validation, options: options, files: files)
+        let metrics = data.appendingPathComponent("model.metrics.jsonl")
+        let reporter = TrainingReporter(trainer: trainer, log: try MetricsLog(url: metrics, truncate: true), json: false)
+        let outcome = try trainer.run(events: reporter.handle)
+        reporter.finish(outcome: outcome, files: files, metrics: metrics)
+
+        print("3. test split (\(split.test.count) pictures never seen in training), best model:")
+        let (best, _) = try ModelFile.read(from: files.best)
+        let report = RetrievalEvaluation.evaluate(model: best, store: split.test)
+        for (name, r) in [("text→image", report.textToImage), ("image→text", report.imageToText)] {
+            print("   \(name): R@1 \(fixed(r.r1, 1))  R@5 \(fixed(r.r5, 1))  R@10 \(fixed(r.r10, 1))  median rank \(fixed(r.medianRank, 1))")
+        }
+        print("done in \(duration(Date().timeIntervalSince(started))). Model: \(files.best.path)")
+    }
+
+    private func hasImages(_ data: URL, _ count: Int) -> Bool {
+        let images = (try? FileManager.default.contentsOfDirectory(atPath: data.appendingPathComponent("images").path)) ?? []
+        return images.count >= count
+    }
+}
