@@ -1,0 +1,108 @@
+import Foundation
+import Testing
+import Neural
+import Text
+import Vision
+@testable import Retrieval
+
+/// A small, fast setting: 32-px shapes, a narrow CNN, a 64-d space.
+private func smallConfiguration() -> ModelConfiguration {
+    var c = ModelConfiguration()
+    c.imageSize = 32
+    c.channels = [16, 32, 64]
+    c.embeddingDimension = 64
+    c.tokenDimension = 64
+    return c
+}
+
+/// `count` generated shapes pictures at 32 px, split 85/15.
+private func shapesStores(count: Int, seed: UInt64 = 3) -> (train: ImageStore, validation: ImageStore) {
+    let synth = ShapesSynthesizer(seed: seed, imageSize: 32)
+    var images: [RGBImage] = [], items: [CaptionedImage] = []
+    for i in 0..<count {
+        let (scene, image) = synth.image(at: i)
+        images.append(image)
+        items.append(CaptionedImage(path: "\(i).png", url: URL(fileURLWithPath: "/shapes/\(i).png"), captions: scene.captions))
+    }
+    let cut = count * 85 / 100
+    return (ImageStore(side: 32, images: Array(images[..<cut]), items: Array(items[..<cut])),
+            ImageStore(side: 32, images: Array(images[cut...]), items: Array(items[cut...])))
+}
+
+private func trainer(_ stores: (train: ImageStore, validation: ImageStore), epochs: Int, seed: UInt64 = 0,
+                     files: TrainingFiles? = nil) -> Trainer {
+    var options = TrainingOptions()
+    options.epochs = epochs
+    options.batchSize = 64
+    options.seed = seed
+    options.logEvery = 1
+    let vocabulary = Vocabulary.build(from: stores.train.items.flatMap(\.captions))
+    let model = DualEncoder(configuration: smallConfiguration(), vocabulary: vocabulary, seed: seed)
+    return Trainer(model: model, train: stores.train, validation: stores.validation, options: options, files: files)
+}
+
+struct TrainerTests {
+    @Test func shortTrainingOnShapesBeatsChanceByAWideMargin() throws {
+        let stores = shapesStores(count: 800)
+        let run = trainer(stores, epochs: 6)
+        var last: RecallReport?
+        let outcome = try run.run(events: { if case .evaluated(let e) = $0 { last = e.recall } })
+        #expect(outcome == .completed)
+        let report = try #require(last)
+        // 120 validation pictures with 2 captions each: chance R@10 is 10/120 ≈ 8%.
+        #expect(report.textToImage.r10 > 35, "t2i R@10 \(report.textToImage.r10)")
+        #expect(report.imageToText.r10 > 35, "i2t R@10 \(report.imageToText.r10)")
+        #expect(run.monitor.alarms.isEmpty, "\(run.monitor.alarms.map(\.summary))")
+    }
+
+    @Test func resumeContinuesExactlyLikeAnUninterruptedRun() throws {
+        let stores = shapesStores(count: 300)
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("retrieve-resume-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+
+        // Uninterrupted: 6 steps (the epoch ends at step 4, so the resume crosses an epoch boundary).
+        let straight = trainer(stores, epochs: 2)
+        _ = try straight.run(events: { _ in }, shouldStop: { straight.step >= 6 })
+
+        let files = TrainingFiles(model: folder.appendingPathComponent("m.safetensors"))
+        let first = trainer(stores, epochs: 2, files: files)
+        let outcome = try first.run(events: { _ in }, shouldStop: { first.step >= 3 })
+        #expect(outcome == .interrupted)
+        let resumed = try TrainingState.resume(from: files.state, train: stores.train, validation: stores.validation, files: nil)
+        #expect(resumed.step == 3)
+        _ = try resumed.run(events: { _ in }, shouldStop: { resumed.step >= 6 })
+
+        for (a, b) in zip(straight.model.parameters, resumed.model.parameters) {
+            #expect(a.value == b.value, "\(a.name) differs after resuming")
+        }
+    }
+
+    @Test func modelFileRoundTripsAndRejectsDamage() throws {
+        let stores = shapesStores(count: 40)
+        let vocabulary = Vocabulary.build(from: stores.train.items.flatMap(\.captions))
+        let model = DualEncoder(configuration: smallConfiguration(), vocabulary: vocabulary, seed: 9)
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("retrieve-model-\(UUID().uuidString).safetensors")
+        defer { try? FileManager.default.removeItem(at: url) }
+        let fingerprint = try ModelFile.write(model, to: url)
+        let (loaded, readFingerprint) = try ModelFile.read(from: url)
+        #expect(readFingerprint == fingerprint)
+        let captions = ["a small red circle on the left on a plain background"]
+        #expect(loaded.embedTexts(captions).embeddings == model.embedTexts(captions).embeddings)
+        let batch = RetrievalEvaluation.batch(of: Array(stores.train.images.prefix(3)), side: 32)
+        #expect(loaded.embedImages(batch) == model.embedImages(batch))
+
+        // One flipped bit in the weights: refused as damaged, naming the file.
+        var bytes = try Data(contentsOf: url)
+        bytes[bytes.count - 100] ^= 0x10
+        try bytes.write(to: url)
+        #expect {
+            _ = try ModelFile.read(from: url)
+        } throws: { error in
+            "\(error)".contains(url.path) && "\(error)".contains("damaged")
+        }
+        // Truncated: refused too.
+        try bytes.prefix(bytes.count / 2).write(to: url)
+        #expect(throws: ModelFileError.self) { _ = try ModelFile.read(from: url) }
+    }
+}
