@@ -1,7 +1,7 @@
 // Approximate search by inverted lists (FAISS IndexIVFFlat / IVFScalarQuantizer): a k-means
 // coarse quantiser (a FlatIndex over centroids) picks `nprobe` lists per query, and only their
 // rows are scored. Rows are stored contiguous in list order, ids beside them. Few queries scan
-// lists with SIMD on all threads; many queries go list by list, one `gemm` per list.
+// lists with SIMD on all threads; many queries go list by list (IVFSearcher).
 import Neural
 
 /// An inverted-file index of (n, d) rows; ids are add order, as in `FlatIndex`.

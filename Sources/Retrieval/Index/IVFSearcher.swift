@@ -1,7 +1,6 @@
 // The two scan strategies of IVFIndex once each query's lists are known: few queries scan their
-// lists with SIMD dot products, lists shared over threads; many queries go list by list, the
-// queries probing a list gathered into one block and scored against it with one `gemm`.
-import Neural
+// lists with SIMD dot products, lists shared over threads; many queries go list by list, so
+// each list is read from memory once per batch and scored from cache by every query probing it.
 
 struct IVFSearcher {
     let index: IVFIndex
@@ -60,8 +59,10 @@ struct IVFSearcher {
         return results
     }
 
-    /// Many queries: for each list, the queries probing it × its rows in one `gemm`, lists split
-    /// over threads by work (queries × rows), per-thread heaps merged at the end.
+    /// Many queries: list by list, each list read from memory once and scored (SIMD, from
+    /// cache) against every query probing it; lists split over threads by work (queries ×
+    /// rows), per-thread heaps merged at the end. Per-list products are too small for `gemm`
+    /// to pay off (≈16 queries × 250 rows at 1M rows, nprobe 64), so none is called here.
     func listMajor(_ queries: UnsafePointer<Float>, lists: [[Int]]) -> [TopKHeap] {
         let q = lists.count, nl = index.listCount
         // Queries per list, as a CSR table.
@@ -71,6 +72,14 @@ struct IVFSearcher {
         var fill = start
         var members = [Int32](repeating: 0, count: start[nl])
         for (qi, probes) in lists.enumerated() { for l in probes { members[fill[l]] = Int32(qi); fill[l] += 1 } }
+        // SQ8: every query transformed once.
+        var transformed = [Float](repeating: 0, count: index.quantizer == nil ? 0 : q * d)
+        var biases = [Float](repeating: 0, count: q)
+        if let quantizer = index.quantizer {
+            transformed.withUnsafeMutableBufferPointer { t in
+                for i in 0..<q { biases[i] = quantizer.transform(query: queries + i * d, into: t.baseAddress! + i * d) }
+            }
+        }
         // Contiguous list ranges of near-equal work per thread.
         let work = (0..<nl).map { (start[$0 + 1] - start[$0]) * index.listSize($0) }
         let total = work.reduce(0, +)
@@ -83,49 +92,29 @@ struct IVFSearcher {
         }
         while bounds.count <= threads { bounds.append(nl) }
         bounds[threads] = nl
-        let maxRows = max(1, min(p.rowBlock, (0..<nl).map { index.listSize($0) }.max() ?? 1))
-        let maxQueries = max(1, min(p.queryBlock, (0..<nl).map { start[$0 + 1] - start[$0] }.max() ?? 1))
         var perThread = [[TopKHeap]](repeating: [TopKHeap](repeating: TopKHeap(capacity: k), count: q), count: threads)
         withStorage { source, ids in
             members.withUnsafeBufferPointer { mem in
-                perThread.withUnsafeMutableBufferPointer { heaps in
-                    parallelFor(threads) { t in
-                        var gathered = [Float](repeating: 0, count: maxQueries * d)
-                        var scores = [Float](repeating: 0, count: maxQueries * maxRows)
-                        let decoded = UnsafeMutablePointer<Float>.allocate(capacity: index.quantizer == nil ? 1 : maxRows * d)
-                        defer { decoded.deallocate() }
-                        for l in bounds[t]..<bounds[t + 1] where start[l + 1] > start[l] && index.listSize(l) > 0 {
-                            var r0 = index.listOffsets[l]
-                            while r0 < index.listOffsets[l + 1] {
-                                let rn = min(maxRows, index.listOffsets[l + 1] - r0)
-                                let block: UnsafePointer<Float>
-                                switch source {
-                                case .float(let base): block = base + r0 * d
-                                case .codes(let base):
-                                    index.quantizer!.decode(base + r0 * d, count: rn, into: decoded)
-                                    block = UnsafePointer(decoded)
-                                }
-                                var m0 = start[l]
-                                while m0 < start[l + 1] {
-                                    let mn = min(maxQueries, start[l + 1] - m0)
-                                    gathered.withUnsafeMutableBufferPointer { g in
-                                        for i in 0..<mn {
-                                            (g.baseAddress! + i * d).update(from: queries + Int(mem[m0 + i]) * d, count: d)
+                transformed.withUnsafeBufferPointer { tq in
+                    perThread.withUnsafeMutableBufferPointer { heaps in
+                        let queryBase = index.quantizer == nil ? queries : tq.baseAddress!
+                        parallelFor(threads) { t in
+                            withUnsafeTemporaryAllocation(of: Float.self, capacity: p.scanChunk) { buf in
+                                for l in bounds[t]..<bounds[t + 1] {
+                                    var r0 = index.listOffsets[l]
+                                    let end = index.listOffsets[l + 1]
+                                    // Chunks of the list stay in cache while every member query scores them.
+                                    while r0 < end {
+                                        let rn = min(p.scanChunk, end - r0)
+                                        for m in start[l]..<start[l + 1] {
+                                            let qi = Int(mem[m])
+                                            scoreRows(source, start: r0, count: rn, dimension: d, query: queryBase + qi * d,
+                                                      bias: biases[qi], out: buf.baseAddress!)
+                                            scanScores(buf.baseAddress!, count: rn, ids: ids + r0, into: &heaps[t][qi])
                                         }
+                                        r0 += rn
                                     }
-                                    gathered.withUnsafeBufferPointer { g in
-                                        scores.withUnsafeMutableBufferPointer { sc in
-                                            gemm(.none, .transposed, m: mn, n: rn, k: d, a: g.baseAddress!, lda: d,
-                                                 b: block, ldb: d, c: sc.baseAddress!, ldc: rn)
-                                            for i in 0..<mn {
-                                                scanScores(sc.baseAddress! + i * rn, count: rn, ids: ids + r0,
-                                                           into: &heaps[t][Int(mem[m0 + i])])
-                                            }
-                                        }
-                                    }
-                                    m0 += mn
                                 }
-                                r0 += rn
                             }
                         }
                     }

@@ -172,7 +172,7 @@ func argmax(_ s: UnsafePointer<Float>, minus h: UnsafePointer<Float>, count: Int
     var j = 0
     while j + 8 <= count {
         let v = rs.loadUnaligned(fromByteOffset: j * 4, as: Vec.self) - rh.loadUnaligned(fromByteOffset: j * 4, as: Vec.self)
-        bestVector = pointwiseMax(bestVector, v)
+        bestVector.replace(with: v, where: v .> bestVector)
         j += 8
     }
     var best = bestVector.max()
