@@ -12,8 +12,9 @@ public struct KMeans: Sendable {
     public var maxPointsPerCluster = 64
     /// Renormalise centres to unit length after each update (inner-product search).
     public var spherical = true
-    /// Rows per GEMM block during assignment (score block = rows × clusters Floats).
-    public var assignBlock = 1024
+    /// Rows per GEMM block during assignment (score block = rows × clusters Floats: 64 MB at
+    /// 4000 clusters; 4096 rows measured faster than 1024 at 60k rows × 4000 centres × 256).
+    public var assignBlock = 4096
     public var threads = SearchParameters.defaultThreadCount
 
     public init(clusters: Int) {

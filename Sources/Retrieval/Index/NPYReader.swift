@@ -58,8 +58,8 @@ public enum NPYReader {
     }
 
     /// The array's rows borrowed from a memory mapping (no copy) and the dimension.
-    public static func map(path: String) throws -> (rows: RowStorage<Float>, dimension: Int) {
-        let file = try MappedFile(path: path)
+    public static func map(path: String, prefault: Bool = false) throws -> (rows: RowStorage<Float>, dimension: Int) {
+        let file = try MappedFile(path: path, prefault: prefault)
         let (n, d, offset) = try header(file.bytes, path: path)
         guard offset % 4 == 0 else { throw NPYError(path: path, problem: "data offset \(offset) not 4-byte aligned") }
         return (file.storage(of: Float.self, offset: offset, count: n * d), d)
