@@ -117,7 +117,7 @@ public struct FlatIndex: Sendable {
                 for i in 0..<q { biases[i] = quantizer.transform(query: queries + i * d, into: t.baseAddress! + i * d) }
             }
         }
-        let threads = max(1, min(p.threads, n / 4096 + 1))
+        let threads = max(1, min(p.threads, n / 2048 + 1))  // ≥ 2048 rows: worth a second thread
         var perThread = [[TopKHeap]](repeating: [TopKHeap](repeating: TopKHeap(capacity: k), count: q), count: threads)
         withSource { source in
             transformed.withUnsafeBufferPointer { tq in
