@@ -1,0 +1,195 @@
+// Exact inner-product search over all rows (FAISS IndexFlatIP), rows as Float32 or SQ8 codes.
+// Many queries: one `gemm` per (query block × row block) into a bounded score buffer, fused at
+// once into per-query heaps on all threads. Few queries: a SIMD scan, rows split over threads.
+import Neural
+
+/// An exact index of (n, d) rows, normally L2-normalised embeddings; ids are add order.
+public struct FlatIndex: Sendable {
+    public let dimension: Int
+    /// Float32 rows, (count, dimension) row-major; empty when the index is quantised.
+    public private(set) var rows: RowStorage<Float>
+    /// SQ8 codes, (count, dimension); empty unless `quantizer` is set.
+    public private(set) var codes: RowStorage<UInt8>
+    /// Present when rows are stored as 8-bit codes.
+    public let quantizer: ScalarQuantizer?
+    public var parameters = SearchParameters()
+
+    /// An empty Float32 index.
+    public init(dimension: Int) {
+        precondition(dimension > 0, "FlatIndex dimension must be positive, got \(dimension)")
+        self.dimension = dimension
+        rows = RowStorage()
+        codes = RowStorage()
+        quantizer = nil
+    }
+
+    /// An empty SQ8 index with a trained quantiser.
+    public init(quantizer: ScalarQuantizer) {
+        dimension = quantizer.dimension
+        rows = RowStorage()
+        codes = RowStorage()
+        self.quantizer = quantizer
+    }
+
+    /// An index over existing Float32 rows (e.g. memory-mapped from an index file), no copy.
+    public init(dimension: Int, rows: RowStorage<Float>) {
+        precondition(dimension > 0 && rows.count % dimension == 0,
+                     "FlatIndex: \(rows.count) values are not whole rows of dimension \(dimension)")
+        self.dimension = dimension
+        self.rows = rows
+        codes = RowStorage()
+        quantizer = nil
+    }
+
+    /// An SQ8 index over existing codes (e.g. memory-mapped), no copy.
+    public init(quantizer: ScalarQuantizer, codes: RowStorage<UInt8>) {
+        precondition(codes.count % quantizer.dimension == 0,
+                     "FlatIndex: \(codes.count) codes are not whole rows of dimension \(quantizer.dimension)")
+        dimension = quantizer.dimension
+        rows = RowStorage()
+        self.codes = codes
+        self.quantizer = quantizer
+    }
+
+    public var count: Int { (quantizer == nil ? rows.count : codes.count) / dimension }
+
+    /// Appends the rows of an (n, dimension) tensor; their ids continue from `count`.
+    public mutating func add(_ newRows: Tensor) {
+        precondition(newRows.rank == 2 && newRows.shape[1] == dimension,
+                     "FlatIndex.add: expected (n, \(dimension)) rows, got \(newRows.shape)")
+        newRows.withUnsafeBufferPointer { add(rows: $0) }
+    }
+
+    /// Appends n·dimension Floats, row-major.
+    public mutating func add(rows buffer: UnsafeBufferPointer<Float>) {
+        precondition(buffer.count % dimension == 0,
+                     "FlatIndex.add: \(buffer.count) values are not whole rows of dimension \(dimension)")
+        if let quantizer {
+            guard let base = buffer.baseAddress else { return }
+            codes.append(contentsOf: quantizer.encode(base, count: buffer.count / dimension))
+        } else {
+            rows.append(contentsOf: buffer)
+        }
+    }
+
+    /// Removes every row.
+    public mutating func reset() {
+        rows.removeAll()
+        codes.removeAll()
+    }
+
+    /// The k best rows by inner product for each row of a (q, dimension) query tensor, best
+    /// first; fewer than k when the index holds fewer rows.
+    public func search(_ queries: Tensor, k: Int) -> [[SearchHit]] {
+        precondition(queries.rank == 2 && queries.shape[1] == dimension,
+                     "FlatIndex.search: expected (q, \(dimension)) queries, got \(queries.shape)")
+        precondition(k >= 0, "FlatIndex.search: k must be ≥ 0, got \(k)")
+        let q = queries.shape[0]
+        let heaps = queries.withUnsafeBufferPointer { searchHeaps($0.baseAddress!, count: q, k: k) }
+        return heaps.map { $0.sorted() }
+    }
+
+    /// Heaps of the k best rows for `count` queries at `queries` (row-major, dimension wide).
+    func searchHeaps(_ queries: UnsafePointer<Float>, count q: Int, k: Int) -> [TopKHeap] {
+        let kk = min(k, count)
+        if q == 0 { return [] }
+        if kk == 0 || count == 0 { return [TopKHeap](repeating: TopKHeap(capacity: 0), count: q) }
+        if q < parameters.smallQueryLimit { return scanSearch(queries, count: q, k: kk) }
+        return gemmSearch(queries, count: q, k: kk)
+    }
+
+    /// Runs `body` with the row source (Float rows or codes) for the whole index.
+    private func withSource<R>(_ body: (RowSource) -> R) -> R {
+        if quantizer != nil {
+            return codes.withUnsafeBufferPointer { body(.codes($0.baseAddress!)) }
+        }
+        return rows.withUnsafeBufferPointer { body(.float($0.baseAddress!)) }
+    }
+
+    /// Few queries: each thread scans a contiguous share of rows into its own heaps.
+    private func scanSearch(_ queries: UnsafePointer<Float>, count q: Int, k: Int) -> [TopKHeap] {
+        let d = dimension, n = count, p = parameters
+        // SQ8: per-query transformed vectors and offsets.
+        var transformed = [Float](repeating: 0, count: q * d)
+        var biases = [Float](repeating: 0, count: q)
+        if let quantizer {
+            transformed.withUnsafeMutableBufferPointer { t in
+                for i in 0..<q { biases[i] = quantizer.transform(query: queries + i * d, into: t.baseAddress! + i * d) }
+            }
+        }
+        let threads = max(1, min(p.threads, n / 2048 + 1))  // ≥ 2048 rows: worth a second thread
+        var perThread = [[TopKHeap]](repeating: [TopKHeap](repeating: TopKHeap(capacity: k), count: q), count: threads)
+        withSource { source in
+            transformed.withUnsafeBufferPointer { tq in
+                perThread.withUnsafeMutableBufferPointer { heaps in
+                    let queryBase = quantizer == nil ? queries : tq.baseAddress!
+                    parallelFor(threads) { t in
+                        let range = splitRange(n, parts: threads, part: t)
+                        withUnsafeTemporaryAllocation(of: Float.self, capacity: p.scanChunk) { buf in
+                            var start = range.lowerBound
+                            while start < range.upperBound {
+                                let m = min(p.scanChunk, range.upperBound - start)
+                                for i in 0..<q {
+                                    scoreRows(source, start: start, count: m, dimension: d,
+                                              query: queryBase + i * d, bias: biases[i], out: buf.baseAddress!)
+                                    scanScores(buf.baseAddress!, count: m, firstID: start, into: &heaps[t][i])
+                                }
+                                start += m
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        var merged = perThread[0]
+        for t in 1..<threads { for i in 0..<q { merged[i].merge(perThread[t][i]) } }
+        return merged
+    }
+
+    /// Many queries: GEMM per block, each score block scanned at once into the heaps.
+    private func gemmSearch(_ queries: UnsafePointer<Float>, count q: Int, k: Int) -> [TopKHeap] {
+        let d = dimension, n = count, p = parameters
+        let qb = max(1, min(p.queryBlock, q)), rb = max(1, min(p.rowBlock, n))
+        var heaps = [TopKHeap](repeating: TopKHeap(capacity: k), count: q)
+        var scores = [Float](repeating: 0, count: qb * rb)
+        var decoded = [Float](repeating: 0, count: quantizer == nil ? 0 : rb * d)
+        withSource { source in
+            scores.withUnsafeMutableBufferPointer { sc in
+                decoded.withUnsafeMutableBufferPointer { dec in
+                    heaps.withUnsafeMutableBufferPointer { hp in
+                        for rowStart in stride(from: 0, to: n, by: rb) {
+                            let rn = min(rb, n - rowStart)
+                            let block: UnsafePointer<Float>
+                            switch source {
+                            case .float(let base):
+                                block = base + rowStart * d
+                            case .codes(let base):
+                                let decodeThreads = max(1, min(p.threads, rn / 256))
+                                parallelFor(decodeThreads) { t in
+                                    let r = splitRange(rn, parts: decodeThreads, part: t)
+                                    quantizer!.decode(base + (rowStart + r.lowerBound) * d, count: r.count,
+                                                      into: dec.baseAddress! + r.lowerBound * d)
+                                }
+                                block = UnsafePointer(dec.baseAddress!)
+                            }
+                            for queryStart in stride(from: 0, to: q, by: qb) {
+                                let qn = min(qb, q - queryStart)
+                                gemm(.none, .transposed, m: qn, n: rn, k: d,
+                                     a: queries + queryStart * d, lda: d, b: block, ldb: d,
+                                     c: sc.baseAddress!, ldc: rn)
+                                let threads = max(1, min(p.threads, qn))
+                                parallelFor(threads) { t in
+                                    for i in splitRange(qn, parts: threads, part: t) {
+                                        scanScores(sc.baseAddress! + i * rn, count: rn, firstID: rowStart,
+                                                   into: &hp[queryStart + i])
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return heaps
+    }
+}

@@ -1,0 +1,118 @@
+// The memory-bound inner loops of search: dot products of one query with many Float rows or
+// 8-bit codes (SIMD over unsafe pointers), written into a score buffer that the top-k scan
+// then reads. Large products (many queries × many rows) go through `gemm` instead.
+import Foundation
+
+@usableFromInline typealias Vec = SIMD8<Float>
+
+/// Σ a[j]·b[j] over d values, four vector accumulators so the additions pipeline.
+@inlinable @inline(__always)
+func dotProduct(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ d: Int) -> Float {
+    let ra = UnsafeRawPointer(a), rb = UnsafeRawPointer(b)
+    var s0 = Vec(), s1 = Vec(), s2 = Vec(), s3 = Vec()
+    var j = 0
+    while j + 32 <= d {
+        let o = j * 4
+        s0 += ra.loadUnaligned(fromByteOffset: o, as: Vec.self) * rb.loadUnaligned(fromByteOffset: o, as: Vec.self)
+        s1 += ra.loadUnaligned(fromByteOffset: o + 32, as: Vec.self) * rb.loadUnaligned(fromByteOffset: o + 32, as: Vec.self)
+        s2 += ra.loadUnaligned(fromByteOffset: o + 64, as: Vec.self) * rb.loadUnaligned(fromByteOffset: o + 64, as: Vec.self)
+        s3 += ra.loadUnaligned(fromByteOffset: o + 96, as: Vec.self) * rb.loadUnaligned(fromByteOffset: o + 96, as: Vec.self)
+        j += 32
+    }
+    while j + 8 <= d {
+        s0 += ra.loadUnaligned(fromByteOffset: j * 4, as: Vec.self) * rb.loadUnaligned(fromByteOffset: j * 4, as: Vec.self)
+        j += 8
+    }
+    var sum = ((s0 + s1) + (s2 + s3)).sum()
+    while j < d {
+        sum += a[j] * b[j]
+        j += 1
+    }
+    return sum
+}
+
+/// Σ q[j]·Float(c[j]) over d values: the code part of an SQ8 dot product.
+@inlinable @inline(__always)
+func dotProductCodes(_ q: UnsafePointer<Float>, _ c: UnsafePointer<UInt8>, _ d: Int) -> Float {
+    let rq = UnsafeRawPointer(q), rc = UnsafeRawPointer(c)
+    var s0 = Vec(), s1 = Vec()
+    var j = 0
+    while j + 16 <= d {
+        let codes = rc.loadUnaligned(fromByteOffset: j, as: SIMD16<UInt8>.self)
+        let lo = Vec(SIMD8<Int32>(truncatingIfNeeded: codes.lowHalf))
+        let hi = Vec(SIMD8<Int32>(truncatingIfNeeded: codes.highHalf))
+        s0 += rq.loadUnaligned(fromByteOffset: j * 4, as: Vec.self) * lo
+        s1 += rq.loadUnaligned(fromByteOffset: j * 4 + 32, as: Vec.self) * hi
+        j += 16
+    }
+    var sum = (s0 + s1).sum()
+    while j < d {
+        sum += q[j] * Float(c[j])
+        j += 1
+    }
+    return sum
+}
+
+/// How a scan reads rows: Float rows as stored, or SQ8 codes with a per-query transform.
+@usableFromInline
+enum RowSource: @unchecked Sendable {
+    case float(UnsafePointer<Float>)
+    /// codes, per-dimension scale applied to the query elsewhere, so score = bias + Σ q'·code.
+    case codes(UnsafePointer<UInt8>)
+}
+
+/// Scores of one (already transformed, for codes) query against rows [start, start+count):
+/// written to `out`. `bias` is added to every score (the SQ8 offset term; 0 for Float rows).
+@inlinable
+func scoreRows(_ source: RowSource, start: Int, count: Int, dimension d: Int,
+               query: UnsafePointer<Float>, bias: Float, out: UnsafeMutablePointer<Float>) {
+    switch source {
+    case .float(let rows):
+        var p = rows + start * d
+        for i in 0..<count {
+            out[i] = dotProduct(query, p, d)
+            p += d
+        }
+    case .codes(let codes):
+        var p = codes + start * d
+        for i in 0..<count {
+            out[i] = bias + dotProductCodes(query, p, d)
+            p += d
+        }
+    }
+}
+
+/// Splits 0..<count into `parts` contiguous ranges of near-equal size.
+@inlinable
+func splitRange(_ count: Int, parts: Int, part: Int) -> Range<Int> {
+    let lo = count * part / parts, hi = count * (part + 1) / parts
+    return lo..<hi
+}
+
+/// Runs `body(part)` for part in 0..<parts, in parallel when parts > 1.
+@inlinable
+func parallelFor(_ parts: Int, _ body: (Int) -> Void) {
+    if parts <= 1 {
+        body(0)
+    } else {
+        DispatchQueue.concurrentPerform(iterations: parts, execute: body)
+    }
+}
+
+/// Per-call knobs shared by the flat and IVF indexes; tests shrink the blocks to hit edges.
+public struct SearchParameters: Sendable, Equatable {
+    /// Queries per GEMM block in batched search.
+    public var queryBlock: Int = 1024
+    /// Rows per GEMM block in batched search (the score block is queryBlock × rowBlock Floats).
+    public var rowBlock: Int = 8192
+    /// Below this many queries, search scans rows with SIMD dot products instead of GEMM.
+    public var smallQueryLimit: Int = 8
+    /// Rows scored per scan chunk before the top-k pass (bounded scratch per thread).
+    public var scanChunk: Int = 512
+    /// Worker threads for scans and heap passes.
+    public var threads: Int = defaultThreadCount
+
+    public init() {}
+
+    public static var defaultThreadCount: Int { max(1, min(8, ProcessInfo.processInfo.activeProcessorCount)) }
+}
