@@ -24,6 +24,15 @@ public struct EncodedBatch: Sendable, Equatable {
     public var batchSize: Int
     /// T, the fixed row length (the `maxLength` asked for, not the longest caption).
     public var maxLength: Int
+
+    public init(ids: [Int32], lengths: [Int], batchSize: Int, maxLength: Int) {
+        precondition(ids.count == batchSize * maxLength && lengths.count == batchSize,
+                     "\(ids.count) ids and \(lengths.count) lengths for \(batchSize) × \(maxLength)")
+        self.ids = ids
+        self.lengths = lengths
+        self.batchSize = batchSize
+        self.maxLength = maxLength
+    }
 }
 
 extension Vocabulary {

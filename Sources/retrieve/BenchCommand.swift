@@ -3,12 +3,13 @@
 import ArgumentParser
 import Foundation
 import Neural
+import Retrieval
 
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure retrieve's speed on this machine.",
-        subcommands: [GEMMBenchCommand.self]
+        subcommands: [GEMMBenchCommand.self, TrainBenchCommand.self]
     )
 }
 
@@ -55,6 +56,54 @@ struct GEMMBenchCommand: ParsableCommand {
         if json {
             struct Report: Encodable { let kernel: String; let threads: Int; let rows: [GEMMBenchmarkRow] }
             try Console.printJSON(Report(kernel: BLASThreads.coreName, threads: BLASThreads.current, rows: rows))
+        }
+    }
+}
+
+struct TrainBenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Training pairs/s (forward, backward, AdamW) and where the time goes.",
+        discussion: "Synthetic 64×64 pictures and captions of 4–16 tokens, as the PyTorch reference's --bench: the median of timed steps after warm-up, for the reference architecture unless --arch standard. Then a per-layer profile of one batch."
+    )
+
+    @Option(parsing: .upToNextOption, help: "Batch sizes.")
+    var batch: [Int] = [128, 256]
+
+    @Option(help: "Timed steps per batch size (after two warm-up steps).")
+    var steps = 5
+
+    @OptionGroup var architecture: ArchitectureOptions
+
+    @Flag(help: "Skip the per-layer profile.")
+    var noProfile = false
+
+    @Flag(help: "Print JSON.")
+    var json = false
+
+    func run() throws {
+        _ = LargeAllocations.keepInProcess()
+        var configuration = architecture.configuration
+        if architecture.arch == .standard && architecture.norm == nil && architecture.positionEmbeddings == nil {
+            configuration = .reference
+        }
+        if !json { Console.error("OpenBLAS kernel \(BLASThreads.coreName), \(BLASThreads.current) threads; norm \(configuration.normalization.rawValue), position embeddings \(configuration.positionEmbeddings)") }
+        var rows: [TrainingBenchmark.Row] = []
+        for b in batch {
+            let row = TrainingBenchmark.throughput(batch: b, configuration: configuration, steps: steps)
+            rows.append(row)
+            if !json { print("batch \(b): \(fixed(row.pairsPerSecond, 0)) pairs/s (\(fixed(row.stepSeconds * 1000, 0)) ms per step)") }
+        }
+        let profile = noProfile ? [] : TrainingBenchmark.profile(batch: batch.last ?? 128, configuration: configuration)
+        if json {
+            struct Report: Encodable { let kernel: String; let rows: [TrainingBenchmark.Row]; let profile: [TrainingBenchmark.ProfileEntry] }
+            try Console.printJSON(Report(kernel: BLASThreads.coreName, rows: rows, profile: profile))
+            return
+        }
+        if !profile.isEmpty {
+            print("\nprofile at batch \(batch.last!) (ms):")
+            print(pad("layer", 26) + pad("forward", 10) + "backward")
+            for e in profile { print(pad(e.name, 26) + pad(fixed(e.forwardMilliseconds, 1), 10) + fixed(e.backwardMilliseconds, 1)) }
         }
     }
 }

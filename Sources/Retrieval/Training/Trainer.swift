@@ -30,7 +30,6 @@ public final class Trainer {
     private var snapshot: TrainingSnapshot?
     /// captionKeys[item][c]: one id per distinct caption text, so duplicates are not negatives.
     private let captionKeys: [[Int]]
-    private let imageGroups: [Parameter], textGroups: [Parameter]
 
     public init(model: DualEncoder, train: ImageStore, validation: ImageStore?, options: TrainingOptions,
                 files: TrainingFiles? = nil) {
@@ -65,8 +64,6 @@ public final class Trainer {
                 return ids.count - 1
             }
         }
-        imageGroups = model.image.parameters
-        textGroups = model.text.parameters
     }
 
     public var epoch: Int { step / stepsPerEpoch }
@@ -137,38 +134,15 @@ public final class Trainer {
         }
         let images = preparedBatch(indices, seed: batchSeed)
         let encoded = model.vocabulary.encodeBatch(captions, maxLength: model.configuration.maxTokens)
-
-        model.setTraining(true)
-        let imageEmbeddings = model.image.forward(images)
-        let textEmbeddings = model.text.forward(ids: encoded.ids, lengths: encoded.lengths,
-                                                batch: encoded.batchSize, length: encoded.maxLength)
         let mask = DuplicateMask(imageKeys: indices, captionKeys: captionIDs)
-        let result: LossResult
-        switch options.loss {
-        case .nPair:
-            result = ContrastiveLoss.nPair(image: imageEmbeddings, text: textEmbeddings,
-                                           logScale: model.logScale.value[0], mask: mask)
-        case .hinge(let margin):
-            result = ContrastiveLoss.hardestNegativeHinge(image: imageEmbeddings, text: textEmbeddings,
-                                                          margin: Float(margin), mask: mask)
-        }
-        model.zeroGradients()
-        model.image.backward(result.gradImage)
-        model.text.backward(result.gradText)
-        model.logScale.gradient[0] += result.gradLogScale
-
-        let norms = ["image": gradientNorm(imageGroups), "text": gradientNorm(textGroups)]
-        let total = Double(options.clipNorm.map { clipGradientNorm(model.parameters, maxNorm: Float($0)) }
-                           ?? Float(gradientNorm(model.parameters)))
         let learningRate = schedule.rate(at: step) * Float(learningRateScale)
-        if total.isFinite && result.loss.isFinite {
-            optimizer.step(learningRate: learningRate)
-            model.clampLogScale()
-        }
-        let figures = CollapseFigures(step: step + 1, loss: result.loss, similarity: result.similarity,
-                                      image: imageEmbeddings, text: textEmbeddings, logScale: model.logScale.value[0],
-                                      gradientNorms: norms, excluded: mask.excluded)
-        return (figures, learningRate, total)
+        let out = OptimizationStep(model: model, optimizer: optimizer, loss: options.loss, clipNorm: options.clipNorm)
+            .run(images: images, text: encoded, mask: mask, learningRate: learningRate)
+        let figures = CollapseFigures(step: step + 1, loss: out.result.loss, similarity: out.result.similarity,
+                                      image: out.imageEmbeddings, text: out.textEmbeddings,
+                                      logScale: model.logScale.value[0], gradientNorms: out.towerNorms,
+                                      excluded: mask.excluded)
+        return (figures, learningRate, out.totalNorm)
     }
 
     /// The pictures at `indices`, augmented (each with its own generator, in parallel) as an NHWC batch.

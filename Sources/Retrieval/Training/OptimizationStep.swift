@@ -1,0 +1,57 @@
+// One optimiser step on a prepared batch — forward through both towers, the loss, backward,
+// gradient norms by tower, clipping, AdamW, clamping the temperature — shared by the trainer
+// and the training benchmark so both measure and run the same code.
+import Foundation
+import Neural
+import Text
+
+struct OptimizationStep {
+    let model: DualEncoder
+    let optimizer: any Optimizer
+    let loss: TrainingLoss
+    let clipNorm: Double?
+
+    struct Output {
+        var result: LossResult
+        var imageEmbeddings: Tensor
+        var textEmbeddings: Tensor
+        /// Gradient L2 norm of each tower, before clipping.
+        var towerNorms: [String: Double]
+        /// Global gradient norm before clipping.
+        var totalNorm: Double
+        /// False when a non-finite loss or gradient made the step be skipped.
+        var applied: Bool
+    }
+
+    /// (B, S, S, 3) pictures and their captions, pair i being (images[i], text row i).
+    func run(images: Tensor, text: EncodedBatch, mask: DuplicateMask?, learningRate: Float) -> Output {
+        model.setTraining(true)
+        let imageEmbeddings = model.image.forward(images)
+        let textEmbeddings = model.text.forward(ids: text.ids, lengths: text.lengths,
+                                                batch: text.batchSize, length: text.maxLength)
+        let result: LossResult
+        switch loss {
+        case .nPair:
+            result = ContrastiveLoss.nPair(image: imageEmbeddings, text: textEmbeddings,
+                                           logScale: model.logScale.value[0], mask: mask)
+        case .hinge(let margin):
+            result = ContrastiveLoss.hardestNegativeHinge(image: imageEmbeddings, text: textEmbeddings,
+                                                          margin: Float(margin), mask: mask)
+        }
+        model.zeroGradients()
+        model.image.backward(result.gradImage)
+        model.text.backward(result.gradText)
+        model.logScale.gradient[0] += result.gradLogScale
+
+        let norms = ["image": gradientNorm(model.image.parameters), "text": gradientNorm(model.text.parameters)]
+        let total = Double(clipNorm.map { clipGradientNorm(model.parameters, maxNorm: Float($0)) }
+                           ?? Float(gradientNorm(model.parameters)))
+        let applied = total.isFinite && result.loss.isFinite
+        if applied {
+            optimizer.step(learningRate: learningRate)
+            model.clampLogScale()
+        }
+        return Output(result: result, imageEmbeddings: imageEmbeddings, textEmbeddings: textEmbeddings,
+                      towerNorms: norms, totalNorm: total, applied: applied)
+    }
+}
