@@ -53,9 +53,27 @@ struct GEMMBenchCommand: ParsableCommand {
                       + pad(fixed(row.oursGflops, 1), 11) + pad(fixed(row.cblasGflops, 1), 11) + fixed(row.ratio, 3))
             }
         }
+        // The image tower's convolutions at batch 256: forward+backward against their GEMMs alone.
+        _ = LargeAllocations.keepInProcess()
+        var convolutions: [ConvolutionRow] = []
+        if !json { print("\nconvolution b256 fwd+bwd   conv ms   GEMMs ms   ratio") }
+        for (i, shape) in [(64, 3, 32), (32, 32, 64), (16, 64, 128), (8, 128, 256)].enumerated() {
+            let (conv, gemms) = Conv2DBenchmark.run(batch: 256, height: shape.0, width: shape.0, cin: shape.1, cout: shape.2,
+                                                    repeats: 2, propagatesInputGradient: i > 0)
+            let row = ConvolutionRow(label: "conv\(i + 1) \(shape.0)×\(shape.0) \(shape.1)→\(shape.2)",
+                                     convMilliseconds: conv * 1000, gemmMilliseconds: gemms * 1000)
+            convolutions.append(row)
+            if !json {
+                print(pad(row.label, 27) + pad(fixed(row.convMilliseconds, 0), 10) + pad(fixed(row.gemmMilliseconds, 0), 11)
+                      + fixed(row.convMilliseconds / row.gemmMilliseconds, 2))
+            }
+        }
         if json {
-            struct Report: Encodable { let kernel: String; let threads: Int; let rows: [GEMMBenchmarkRow] }
-            try Console.printJSON(Report(kernel: BLASThreads.coreName, threads: BLASThreads.current, rows: rows))
+            struct Report: Encodable {
+                let kernel: String; let threads: Int; let rows: [GEMMBenchmarkRow]; let convolutions: [ConvolutionRow]
+            }
+            try Console.printJSON(Report(kernel: BLASThreads.coreName, threads: BLASThreads.current, rows: rows,
+                                         convolutions: convolutions))
         }
     }
 }
@@ -105,5 +123,16 @@ struct TrainBenchCommand: ParsableCommand {
             print(pad("layer", 26) + pad("forward", 10) + "backward")
             for e in profile { print(pad(e.name, 26) + pad(fixed(e.forwardMilliseconds, 1), 10) + fixed(e.backwardMilliseconds, 1)) }
         }
+    }
+}
+
+/// A convolution's forward+backward time beside the time of its GEMMs alone.
+struct ConvolutionRow: Encodable {
+    let label: String
+    let convMilliseconds: Double
+    let gemmMilliseconds: Double
+
+    enum CodingKeys: String, CodingKey {
+        case label, convMilliseconds = "conv_ms", gemmMilliseconds = "gemm_ms"
     }
 }
