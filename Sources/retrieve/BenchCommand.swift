@@ -18,9 +18,7 @@ struct GEMMBenchCommand: ParsableCommand {
         commandName: "gemm",
         abstract: "GFLOP/s of retrieve's GEMM entry point beside a direct cblas_sgemm call.",
         discussion: """
-            Times the model's real product shapes (im2col convolutions, projections, the
-            similarity matrix) and squares 256…2048, alternating the two paths in one run.
-            OpenBLAS picks its kernel from OPENBLAS_CORETYPE; the kernel that ran is printed.
+            Times the model's real product shapes (im2col convolutions, projections, the similarity matrix) and squares 256…2048, alternating the two paths in one run, then the image tower's convolutions at batch 256 against their GEMMs alone. OpenBLAS picks its kernel from OPENBLAS_CORETYPE; the kernel that ran is printed.
             """
     )
 

@@ -9,9 +9,9 @@ struct SynthCommand: ParsableCommand {
         commandName: "synth",
         abstract: "Generate the shapes data set: pictures of coloured shapes with captions.",
         discussion: """
-            Writes DIR/images/ (PNG and JPEG), DIR/captions.tsv (path<TAB>caption, two captions
-            per picture) and DIR/split.tsv (train/val/test, 80/10/10). The same seed and count
-            always give the same files. Example:
+            Writes DIR/images/ (PNG and JPEG), DIR/captions.tsv (path<TAB>caption, two captions per picture) and DIR/split.tsv (train/val/test, 80/10/10). The same seed and count always give the same files.
+
+            Example:
               retrieve synth --out shapes --count 3000
               retrieve train --data shapes/captions.tsv --out shapes/model.safetensors
             """
