@@ -8,7 +8,7 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure retrieve's speed on this machine.",
-        subcommands: [GEMMBenchCommand.self]
+        subcommands: [GEMMBenchCommand.self, SearchBenchCommand.self]
     )
 }
 

@@ -75,8 +75,8 @@ extension IndexFile {
         }
         func section(_ i: Int) -> UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: all[offsets[i]..<(offsets[i] + lengths[i])]) }
         func floats(_ i: Int) -> [Float] { section(i).withMemoryRebound(to: Float.self) { Array($0) } }
-        let files = try fileTable(section(5), fail: fail)
-        let rejects = try fileTable(section(6), fail: fail)
+        let files = try fileTable(section(5), owner: file, fail: fail)
+        let rejects = try fileTable(section(6), owner: file, fail: fail)
         guard files.count == n else { throw fail("\(files.count) files listed for \(n) rows") }
         var meta = ByteReader(bytes: section(7), position: 0)
         guard let modelPath = meta.string(), let fingerprint = meta.string(), let root = meta.string() else {
@@ -108,29 +108,23 @@ extension IndexFile {
                              modelFingerprint: fingerprint, root: root)
     }
 
-    static func fileTable(_ bytes: UnsafeRawBufferPointer, fail: (String) -> IndexFileError) throws -> [IndexedFile] {
+    /// Checks a file table's sizes and path offsets and maps it (no strings made).
+    static func fileTable(_ bytes: UnsafeRawBufferPointer, owner: MappedFile, fail: (String) -> IndexFileError) throws -> FileTable {
+        guard bytes.count >= 16 else { throw fail("damaged file table") }
         var r = ByteReader(bytes: bytes, position: 0)
-        guard bytes.count >= 8 else { throw fail("damaged file table") }
         let count = Int(clamping: r.u64())
         let (stampBytes, o1) = count.multipliedReportingOverflow(by: 32)
         guard !o1, stampBytes + 16 <= bytes.count else { throw fail("damaged file table (\(count) entries)") }
-        var stamps: [(UInt64, Int64, UInt64)] = []
-        stamps.reserveCapacity(count)
-        for _ in 0..<count { stamps.append((r.u64(), Int64(bitPattern: r.u64()), r.u64())) }
-        var ends: [Int] = [Int(clamping: r.u64())]
-        for _ in 0..<count { ends.append(Int(clamping: r.u64())) }
-        let blob = r.position
-        guard ends[0] == 0, let last = ends.last, blob + last == bytes.count,
-              zip(ends, ends.dropFirst()).allSatisfy({ $0 <= $1 }) else {
-            throw fail("damaged file table (path offsets)")
+        let endsStart = 8 + count * 24, blob = endsStart + (count + 1) * 8
+        var previous = 0, monotonic = true
+        for i in 0...count {
+            let e = Int(clamping: bytes.loadUnaligned(fromByteOffset: endsStart + i * 8, as: UInt64.self).littleEndian)
+            if (i == 0 && e != 0) || e < previous { monotonic = false }
+            previous = e
         }
-        var files: [IndexedFile] = []
-        files.reserveCapacity(count)
-        for i in 0..<count {
-            let path = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[(blob + ends[i])..<(blob + ends[i + 1])]), as: UTF8.self)
-            files.append(IndexedFile(path: path, size: stamps[i].0, modified: stamps[i].1, contentHash: stamps[i].2))
-        }
-        return files
+        guard monotonic, blob + previous == bytes.count else { throw fail("damaged file table (path offsets)") }
+        let base = bytes.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!
+        return FileTable(stamps: base + 8, ends: base + endsStart, paths: base + blob, count: count, owner: owner)
     }
 }
 

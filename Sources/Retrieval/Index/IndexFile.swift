@@ -84,16 +84,16 @@ public enum IndexStorage: Sendable {
 public struct IndexContents: Sendable {
     public var storage: IndexStorage
     /// Row i's file; `files.count == storage.count`.
-    public var files: [IndexedFile]
+    public var files: FileTable
     /// Files that looked like images but could not be decoded, so an unchanged re-run skips them.
-    public var rejects: [IndexedFile]
+    public var rejects: FileTable
     /// The model file the rows were made with, as it was given (absolute).
     public var modelPath: String
     public var modelFingerprint: String
     /// The indexed folder: relative to the index file's folder, or absolute.
     public var root: String
 
-    public init(storage: IndexStorage, files: [IndexedFile], rejects: [IndexedFile] = [],
+    public init(storage: IndexStorage, files: FileTable, rejects: FileTable = FileTable(),
                 modelPath: String, modelFingerprint: String, root: String) {
         precondition(storage.count == files.count, "IndexContents: \(storage.count) rows but \(files.count) files")
         self.storage = storage
@@ -222,13 +222,13 @@ public enum IndexFile {
         values.withUnsafeBytes { Array($0) }
     }
 
-    static func fileTable(_ files: [IndexedFile]) -> [UInt8] {
+    static func fileTable(_ files: FileTable) -> [UInt8] {
         var w = ByteWriter()
         w.u64(UInt64(files.count))
         for f in files { w.u64(f.size); w.u64(UInt64(bitPattern: f.modified)); w.u64(f.contentHash) }
         var offset: UInt64 = 0
         w.u64(0)
-        let utf8 = files.map { Array($0.path.utf8) }
+        let utf8 = files.map { Array($0.path.utf8) }  // one decode per entry when mapped
         for p in utf8 { offset += UInt64(p.count); w.u64(offset) }
         for p in utf8 { w.raw(p) }
         return w.bytes

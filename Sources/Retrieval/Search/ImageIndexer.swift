@@ -79,9 +79,9 @@ public struct ImageIndexer {
         let usable = previous.flatMap { $0.modelFingerprint == fingerprint && $0.storage.dimension == d ? $0 : nil }
         report.modelChanged = previous != nil && usable == nil
         var oldRows: [String: Int] = [:]
-        for (i, f) in (usable?.files ?? []).enumerated() { oldRows[f.path] = i }
+        for (i, f) in (usable?.files ?? FileTable()).enumerated() { oldRows[f.path] = i }
         var oldRejects: [String: IndexedFile] = [:]
-        for f in previous?.rejects ?? [] { oldRejects[f.path] = f }
+        for f in previous?.rejects ?? FileTable() { oldRejects[f.path] = f }
 
         // Plan: per scanned file, a kept row, a known reject, a decode job, or nothing (not an image).
         enum Plan { case keep(Int), job(Int), none }
@@ -171,7 +171,7 @@ public struct ImageIndexer {
             return !wantIVF && (u.storage.quantizer != nil) == build.scalarQuantized
         }()
         let nothingChanged = usable != nil && jobs.isEmpty && report.removed == 0 && kindMatches
-            && rejects == (previous?.rejects ?? [])
+            && rejects.elementsEqual(previous?.rejects ?? FileTable())
         if nothingChanged, let usable {
             report.storage = usable.storage.kindDescription
             report.seconds = Date().timeIntervalSince(start)
@@ -197,7 +197,7 @@ public struct ImageIndexer {
         }
         let storage = IndexBuilder.build(rows: Tensor(shape: [files.count, d], data: matrix), dimension: d,
                                          options: build, previous: usable?.storage)
-        let contents = IndexContents(storage: storage, files: files, rejects: rejects, modelPath: modelPath,
+        let contents = IndexContents(storage: storage, files: FileTable(files), rejects: FileTable(rejects), modelPath: modelPath,
                                      modelFingerprint: fingerprint,
                                      root: IndexLocation.rootReference(root: root, indexFile: indexFile))
         try FileManager.default.createDirectory(at: indexFile.deletingLastPathComponent(), withIntermediateDirectories: true)
