@@ -121,7 +121,10 @@ struct QueryCommand: ParsableCommand {
         if json {
             struct Hit: Encodable { let path: String; let score: Float }
             let hits = results.map { $0.map { Hit(path: shown($0), score: $0.score) } }
-            if queries != nil { try? Console.printJSON(hits) } else { try? Console.printJSON(hits.first ?? []) }
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            let data = queries != nil ? try? encoder.encode(hits) : try? encoder.encode(hits.first ?? [])
+            Swift.print(String(decoding: data ?? Data("[]".utf8), as: UTF8.self))
             return
         }
         for (query, list) in zip(texts, results) {
