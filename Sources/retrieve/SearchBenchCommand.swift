@@ -55,6 +55,7 @@ struct SearchBenchCommand: ParsableCommand {
         config.dimension = dim
         config.queries = queries
         config.nprobes = nprobe
+        config.batchSizes = Array(Set([1, min(16, queries), queries])).sorted()
         config.budget = budget
         config.scalarQuantized = false
         var database: Tensor?, queryVectors: Tensor?
