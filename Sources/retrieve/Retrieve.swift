@@ -12,10 +12,13 @@ struct Retrieve: ParsableCommand {
               retrieve demo                                   the whole story on generated data
               retrieve train --data captions.tsv --out model.safetensors
               retrieve eval --model model.safetensors --data captions.tsv --on test
+              retrieve index photos --model model.safetensors
+              retrieve query "a red circle" -k 5             (from inside photos/)
               retrieve synth --out shapes --count 3000        generate the bundled data set
               retrieve bench gemm                             measure the GEMM engine
             """,
         version: "0.1.0",
-        subcommands: [DemoCommand.self, TrainCommand.self, EvalCommand.self, SynthCommand.self, BenchCommand.self]
+        subcommands: [DemoCommand.self, TrainCommand.self, EvalCommand.self, IndexCommand.self, QueryCommand.self,
+                      SynthCommand.self, BenchCommand.self]
     )
 }

@@ -1,0 +1,167 @@
+// `retrieve index DIR`: builds or updates DIR's search index (incremental), with a progress bar
+// and one summary; `--verify` checks an index's every checksum instead.
+import ArgumentParser
+import Foundation
+import Neural
+import Retrieval
+
+struct IndexCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "index",
+        abstract: "Index a folder of pictures so that retrieve query can search it.",
+        discussion: """
+            Walks DIR recursively (hidden files and folders skipped) and takes every PNG or JPEG,
+            recognised by its bytes, not its name. The index goes to DIR/.retrieve/index.rtrv
+            unless --index says otherwise; retrieve query finds it from DIR or any folder below,
+            as git finds .git. The model is recorded (path and fingerprint), so later runs and
+            queries need no --model; the first run does.
+            Re-running is incremental: only new or changed pictures are encoded (size and time,
+            then the content hash), deleted ones dropped; an unchanged folder is not rewritten.
+            A different model re-encodes everything. Below 50,000 pictures the index is exact
+            (flat); above, approximate (IVF); --exact or --approximate decide instead.
+            Examples:
+              retrieve index photos --model model.safetensors
+              retrieve index photos                  (again, later: only the changes)
+              retrieve index photos --verify         (check every checksum, rows included)
+            """
+    )
+
+    @Argument(help: ArgumentHelp("The folder of pictures.", valueName: "dir"))
+    var folder: String
+
+    @Option(help: ArgumentHelp("The model (default: the one the existing index records).", valueName: "model"))
+    var model: String?
+
+    @Option(help: ArgumentHelp("Index file (default: DIR/.retrieve/index.rtrv).", valueName: "file"))
+    var index: String?
+
+    @Flag(help: "Exact (flat) index whatever the size.")
+    var exact = false
+
+    @Flag(help: "Approximate (IVF) index whatever the size.")
+    var approximate = false
+
+    @Flag(help: "Store rows as 8-bit codes (4× smaller; slightly less exact scores).")
+    var sq8 = false
+
+    @Option(help: "Pictures per image-tower batch.")
+    var batch = 256
+
+    @Flag(help: "Only check the existing index (every checksum, rows included); change nothing.")
+    var verify = false
+
+    @Flag(help: "Print the summary as JSON.")
+    var json = false
+
+    @Option(help: .hidden)
+    var fromNpy: String?
+
+    func validate() throws {
+        if exact && approximate { throw ValidationError("--exact and --approximate exclude each other") }
+        guard batch > 0 else { throw ValidationError("--batch must be positive, got \(batch)") }
+    }
+
+    var indexURL: URL {
+        index.map { URL(fileURLWithPath: $0) } ?? IndexLocation.defaultFile(forFolder: URL(fileURLWithPath: folder))
+    }
+
+    func run() throws {
+        LargeAllocations.keepInProcess()
+        do {
+            if verify { return try runVerify() }
+            if let fromNpy { return try NPYIndexing.build(npy: fromNpy, folder: folder, index: indexURL, model: try modelURL(), options: buildOptions) }
+            try runIndex()
+        } catch let error as ExitCode {
+            throw error
+        } catch {
+            Console.error("error: \(error)")
+            throw ExitCode(searchExitStatus(for: error))
+        }
+    }
+
+    var buildOptions: IndexBuildOptions {
+        var o = IndexBuildOptions()
+        o.mode = exact ? .exact : approximate ? .approximate : .automatic
+        o.scalarQuantized = sq8
+        return o
+    }
+
+    /// --model, else the model the existing index records.
+    func modelURL() throws -> URL {
+        if let model { return URL(fileURLWithPath: model).standardizedFileURL }
+        if FileManager.default.fileExists(atPath: indexURL.path) {
+            let previous = try IndexFile.read(from: indexURL)
+            return URL(fileURLWithPath: previous.modelPath)
+        }
+        throw SearchError.modelRequired(folder: folder)
+    }
+
+    func runVerify() throws {
+        let contents = try IndexFile.read(from: indexURL, verifyRows: true)
+        print("\(indexURL.path): ok, \(contents.files.count) pictures, \(contents.storage.kindDescription), checksums verified")
+    }
+
+    func runIndex() throws {
+        let modelURL = try modelURL()
+        let (encoder, fingerprint) = try ModelFile.read(from: modelURL)
+        var indexer = ImageIndexer(model: encoder, modelPath: modelURL.path, fingerprint: fingerprint)
+        indexer.batchSize = batch
+        indexer.build = buildOptions
+        let bar = ProgressBar("index", total: 1, unit: "img")
+        let report = try indexer.update(folder: URL(fileURLWithPath: folder), indexFile: indexURL) { done, total in
+            bar.update(done, of: total)
+        }
+        if !report.encodedPaths.isEmpty { bar.finish("", count: report.encodedPaths.count + report.undecodable.count) }
+        if let problem = report.previousIndexProblem { Console.error("warning: previous index not used: \(problem)") }
+        if report.modelChanged { Console.error("note: the model differs from the one the index was built with: re-encoding every picture") }
+        if !report.undecodable.isEmpty {
+            Console.error("warning: \(report.undecodable.count) pictures could not be decoded, skipped:")
+            for r in report.undecodable { Console.error("  \(r.path): \(r.reason)") }
+        }
+        if json {
+            try Console.printJSON(Summary(report))
+            return
+        }
+        let rate = report.encodeSeconds > 0 ? Double(report.encodedPaths.count) / report.encodeSeconds : 0
+        print("\(report.rows) pictures indexed, \(report.storage): \(report.added) new, \(report.changed) changed, "
+              + "\(report.removed) removed, \(report.unchanged + report.touched) unchanged"
+              + (report.undecodable.count + report.knownUndecodable > 0 ? ", \(report.undecodable.count + report.knownUndecodable) undecodable" : "")
+              + (report.nonImages > 0 ? ", \(report.nonImages) other files ignored" : ""))
+        if !report.encodedPaths.isEmpty {
+            print("encoded \(report.encodedPaths.count) pictures in \(fixed(report.encodeSeconds, 1)) s (\(fixed(rate, 0)) images/s)")
+        }
+        print(report.wroteFile ? "wrote \(indexURL.path) in \(fixed(report.seconds, 2)) s"
+                               : "\(indexURL.path) is up to date (checked in \(fixed(report.seconds, 2)) s)")
+    }
+
+    struct Summary: Encodable {
+        let index: String, rows: Int, storage: String, added: Int, changed: Int, removed: Int, unchanged: Int
+        let encoded: Int, undecodable: Int, nonImages: Int, modelChanged: Bool, wrote: Bool, seconds: Double, imagesPerSecond: Double
+        init(_ r: IndexingReport) {
+            index = r.indexFile.path; rows = r.rows; storage = r.storage; added = r.added; changed = r.changed
+            removed = r.removed; unchanged = r.unchanged + r.touched; encoded = r.encodedPaths.count
+            undecodable = r.undecodable.count + r.knownUndecodable; nonImages = r.nonImages
+            modelChanged = r.modelChanged; wrote = r.wroteFile; seconds = r.seconds
+            imagesPerSecond = r.encodeSeconds > 0 ? Double(encoded) / r.encodeSeconds : 0
+        }
+    }
+}
+
+/// The hidden `--from-npy` path: an index of given vectors (rows named row-0000000 …) recorded
+/// as made by a model of the same dimension, for measuring query speed on large indexes.
+enum NPYIndexing {
+    static func build(npy: String, folder: String, index: URL, model: URL, options: IndexBuildOptions) throws {
+        let (_, fingerprint) = try ModelFile.read(from: model)
+        let rows = try NPYReader.read(path: npy)
+        let n = rows.shape[0], d = rows.shape[1]
+        let start = Date()
+        let storage = IndexBuilder.build(rows: rows, dimension: d, options: options)
+        let files = (0..<n).map { IndexedFile(path: String(format: "row-%07d.png", $0), size: 0, modified: 0, contentHash: UInt64($0)) }
+        let root = URL(fileURLWithPath: folder).standardizedFileURL
+        try FileManager.default.createDirectory(at: index.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try IndexFile.write(IndexContents(storage: storage, files: FileTable(files), modelPath: model.path,
+                                          modelFingerprint: fingerprint,
+                                          root: IndexLocation.rootReference(root: root, indexFile: index)), to: index)
+        print("wrote \(index.path): \(n) rows of \(d), \(storage.kindDescription), in \(fixed(Date().timeIntervalSince(start), 1)) s")
+    }
+}

@@ -1,0 +1,111 @@
+// `retrieve bench search`: flat and IVF search speed and recall on clustered unit vectors (or
+// given .npy files), and the time to open an index file of them and answer one query.
+import ArgumentParser
+import Foundation
+import Neural
+import Retrieval
+
+struct SearchBenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "search",
+        abstract: "Queries/s of exact and IVF search, IVF recall@10, and index load time.",
+        discussion: """
+            Flat q/s with 1 query at a time, 16 and all Q at once; IVF (nlist ≈ 4·√N) recall@10
+            against exact and q/s one query at a time at several nprobe; load_s = open an index
+            file of the vectors and answer one query. --db/--queries-file run on given float32
+            .npy arrays (e.g. the vectors faiss_bench.py saved), so FAISS can be compared on the
+            same data. --json: {"flat":[{"queries":Q,"qps":…}],"ivf":[{"nprobe":…,"qps":…,
+            "qps_batched":…,"recall10":…}],"load_s":…}.
+            """
+    )
+
+    @Option(help: "Database rows (generated).")
+    var rows = 1_000_000
+
+    @Option(help: "Dimension (generated).")
+    var dim = 256
+
+    @Option(help: "Queries (generated).")
+    var queries = 1000
+
+    @Option(help: ArgumentHelp("Database vectors (.npy, float32, 2-D).", valueName: "file.npy"))
+    var db: String?
+
+    @Option(help: ArgumentHelp("Query vectors (.npy), with --db.", valueName: "file.npy"))
+    var queriesFile: String?
+
+    @Option(parsing: .upToNextOption, help: "nprobe values for IVF.")
+    var nprobe: [Int] = [8, 16, 32, 64, 128]
+
+    @Option(help: "Seconds per throughput figure.")
+    var budget = 2.0
+
+    @Flag(help: "Print JSON.")
+    var json = false
+
+    func validate() throws {
+        guard rows > 0, dim > 0, queries > 0 else { throw ValidationError("--rows, --dim and --queries must be positive") }
+        guard (db == nil) == (queriesFile == nil) else { throw ValidationError("--db and --queries-file go together") }
+    }
+
+    func run() throws {
+        LargeAllocations.keepInProcess()
+        var config = SearchBenchmark.Configuration()
+        config.count = rows
+        config.dimension = dim
+        config.queries = queries
+        config.nprobes = nprobe
+        config.batchSizes = Array(Set([1, min(16, queries), queries])).sorted()
+        config.budget = budget
+        config.scalarQuantized = false
+        var database: Tensor?, queryVectors: Tensor?
+        if let db, let queriesFile {
+            database = try NPYReader.read(path: db)
+            queryVectors = try NPYReader.read(path: queriesFile)
+        }
+        let report = SearchBenchmark.run(config, database: database, queries: queryVectors,
+                                         progress: { if !json { Console.error($0) } })
+        let (dbTensor, queryTensor) = database.map { ($0, queryVectors!) }
+            ?? SearchBenchmark.generate(count: rows, queries: 1, dimension: dim, seed: config.seed)
+        let load = try loadSeconds(dbTensor, query: queryTensor)
+        let result = Result(flat: report.flat.map { .init(queries: $0.batch, qps: $0.queriesPerSecond) },
+                            ivf: report.ivf.map { .init(nprobe: $0.nprobe, qps: $0.singleQueriesPerSecond,
+                                                        qps_batched: $0.batchedQueriesPerSecond, recall10: $0.recall) },
+                            load_s: load, nlist: report.listCount, train_s: report.trainSeconds)
+        if json { return try Console.printJSON(result) }
+        print("\(report.count) rows × \(report.dimension), \(report.queries) queries, k \(report.k)")
+        print(pad("flat queries", 14) + "q/s")
+        for f in result.flat { print(pad("\(f.queries)", 14) + fixed(f.qps, 1)) }
+        print("IVF nlist \(report.listCount), trained in \(fixed(report.trainSeconds, 1)) s")
+        print(pad("nprobe", 8) + pad("recall@10", 11) + pad("q/s (1 at a time)", 19) + "q/s (batch)")
+        for r in result.ivf { print(pad("\(r.nprobe)", 8) + pad(fixed(r.recall10, 3), 11) + pad(fixed(r.qps, 0), 19) + fixed(r.qps_batched, 0)) }
+        print("index file open + one query: \(fixed(load, 3)) s")
+    }
+
+    /// Writes a flat index file of `database`, then times opening it and answering one query.
+    private func loadSeconds(_ database: Tensor, query: Tensor) throws -> Double {
+        let d = database.shape[1], n = database.shape[0]
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("retrieve-bench-\(getpid())")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let url = folder.appendingPathComponent("bench.rtrv")
+        let files = (0..<n).map { IndexedFile(path: "row-\($0)", size: 0, modified: 0, contentHash: UInt64($0)) }
+        try IndexFile.write(IndexContents(storage: .flat(FlatIndex(dimension: d, rows: RowStorage(database.data))),
+                                          files: FileTable(files), modelPath: "", modelFingerprint: "", root: "."), to: url)
+        let one = Tensor(shape: [1, d], data: Array(query.data[0..<d]))
+        let start = DispatchTime.now().uptimeNanoseconds
+        let contents = try IndexFile.read(from: url)
+        if case .flat(let flat) = contents.storage { _ = flat.search(one, k: 10).first.map { contents.files[$0[0].id] } }
+        return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+    }
+
+    struct Result: Encodable {
+        struct Flat: Encodable { let queries: Int; let qps: Double }
+        struct IVF: Encodable { let nprobe: Int; let qps: Double; let qps_batched: Double; let recall10: Double }
+        let flat: [Flat]
+        let ivf: [IVF]
+        let load_s: Double
+        let nlist: Int
+        let train_s: Double
+    }
+}
