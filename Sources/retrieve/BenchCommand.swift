@@ -9,11 +9,7 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure retrieve's speed on this machine.",
-<<<<<<< HEAD
-        subcommands: [GEMMBenchCommand.self, TrainBenchCommand.self]
-=======
-        subcommands: [GEMMBenchCommand.self, SearchBenchCommand.self]
->>>>>>> search
+        subcommands: [GEMMBenchCommand.self, TrainBenchCommand.self, SearchBenchCommand.self]
     )
 }
 
