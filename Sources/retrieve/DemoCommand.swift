@@ -63,8 +63,39 @@ struct DemoCommand: ParsableCommand {
         for (name, r) in [("text→image", report.textToImage), ("image→text", report.imageToText)] {
             print("   \(name): R@1 \(fixed(r.r1, 1))  R@5 \(fixed(r.r5, 1))  R@10 \(fixed(r.r10, 1))  median rank \(fixed(r.medianRank, 1))")
         }
-        print("done in \(duration(Date().timeIntervalSince(started))). Model: \(files.best.path)")
+        print("4. indexing \(data.appendingPathComponent("images").path) with the best model")
+        let images = data.appendingPathComponent("images")
+        let indexFile = IndexLocation.defaultFile(forFolder: images)
+        let (_, fingerprint) = try ModelFile.read(from: files.best)
+        let indexer = ImageIndexer(model: best, modelPath: files.best.path, fingerprint: fingerprint)
+        let bar = ProgressBar("index", total: count, unit: "img")
+        let indexed = try indexer.update(folder: images, indexFile: indexFile) { done, total in bar.update(done, of: total) }
+        bar.finish("", count: indexed.rows)
+        print("   \(indexed.rows) pictures in \(indexFile.path) (\(indexed.storage))")
+
+        print("5. example queries (top 3 of \(indexed.rows) pictures)")
+        let search = try ImageSearch(indexFile: indexFile, modelFile: files.best)
+        var searchOptions = SearchOptions()
+        searchOptions.k = 3
+        for query in Self.exampleQueries {
+            let answer = try search.search(texts: [query], options: searchOptions)
+            print("   \"\(query)\"")
+            for (rank, hit) in answer.results[0].enumerated() {
+                let caption = split.dataset.images.first { $0.url.standardizedFileURL == hit.url.standardizedFileURL }?.captions.first ?? ""
+                print("     \(rank + 1). \(fixed(Double(hit.score), 3))  \(hit.path)  (\(caption))")
+            }
+        }
+        print("done in \(duration(Date().timeIntervalSince(started))).")
+        print("model: \(files.best.path)")
+        print("index: \(indexFile.path)")
+        print("try:   cd \(images.path) && retrieve query \"a large yellow ring on the left\"")
     }
+
+    static let exampleQueries = [
+        "a small red triangle above a large blue circle",
+        "a large green square on the right",
+        "a black cross to the left of a white ring on a striped background",
+    ]
 
     private func hasImages(_ data: URL, _ count: Int) -> Bool {
         let images = (try? FileManager.default.contentsOfDirectory(atPath: data.appendingPathComponent("images").path)) ?? []
