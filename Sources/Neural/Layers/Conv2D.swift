@@ -23,7 +23,7 @@ public final class Conv2D: Layer {
     public var propagatesInputGradient = true
 
     private var input = Tensor(zeros: [0])
-    private var geometry: ConvGeometry?
+    private(set) var geometry: ConvGeometry?
     private let columns = ScratchBuffer()
     /// (Cout, K) with K ordered (ky, kx, ci): the layout im2col rows multiply against.
     private let packedWeight = ScratchBuffer()
@@ -69,95 +69,122 @@ public final class Conv2D: Layer {
     }
 
     /// Images per chunk so that one chunk's columns fit the budget (at least one image).
-    func imagesPerChunk(_ g: ConvGeometry, batch: Int) -> Int {
-        let perImage = g.pixelsPerImage * g.columnWidth * MemoryLayout<Float>.size
+    func imagesPerChunk(_ g: ConvGeometry, batch: Int, extraFloatsPerImage: Int = 0) -> Int {
+        let perImage = (g.pixelsPerImage * g.columnWidth + extraFloatsPerImage) * MemoryLayout<Float>.size
         return max(1, min(batch, columnBudgetBytes / max(1, perImage)))
     }
 
     public func forward(_ x: Tensor) -> Tensor {
+        let g = prepareForward(x)
+        let rowsPerImage = g.pixelsPerImage, cout = outChannels
+        return Tensor.uninitialized([x.shape[0], g.outHeight, g.outWidth, cout]) { y in
+            forwardChunks(x, g, extraFloatsPerImage: 0, output: { y + $0 * rowsPerImage * cout }, finish: { _, _, _ in })
+        }
+    }
+
+    /// Checks the input, keeps it for backward and packs the weights; returns the geometry.
+    func prepareForward(_ x: Tensor) -> ConvGeometry {
         precondition(x.rank == 4 && x.shape[3] == inChannels,
                      "Conv2D \(weight.name): input \(x.shape) must be (B, H, W, \(inChannels))")
-        let batch = x.shape[0]
         let g = makeGeometry(height: x.shape[1], width: x.shape[2])
         input = x
         geometry = g
         packWeights()
+        return g
+    }
+
+    /// The convolution chunk by chunk: `output(start)` says where the (n·Ho·Wo, Cout) result of
+    /// the chunk starting at image `start` goes; `finish(start, n, result)` then sees it (bias
+    /// included) while it is still in cache, which is how fused layers apply ReLU and pooling.
+    /// `extraFloatsPerImage` counts the caller's per-image scratch against the column budget.
+    func forwardChunks(_ x: Tensor, _ g: ConvGeometry, extraFloatsPerImage: Int,
+                       output: (Int) -> UnsafeMutablePointer<Float>,
+                       finish: (Int, Int, UnsafeMutablePointer<Float>) -> Void) {
+        let batch = x.shape[0]
         let K = g.columnWidth, cout = outChannels, rowsPerImage = g.pixelsPerImage
-        let chunk = imagesPerChunk(g, batch: batch)
+        let chunk = imagesPerChunk(g, batch: batch, extraFloatsPerImage: extraFloatsPerImage)
         let packed = UnsafePointer(packedWeight.pointer)
         let cols = g.isPointwise ? nil : columns.reserve(chunk * rowsPerImage * K)
         columnsHoldInput = !g.isPointwise && chunk >= batch
         let b = bias?.value
-        return Tensor.uninitialized([batch, g.outHeight, g.outWidth, cout]) { y in
-            x.withUnsafeBufferPointer { px in
-                var start = 0
-                while start < batch {
-                    let n = min(chunk, batch - start)
-                    if let b {
-                        // The bias goes in first (GEMM with beta 1), chunk by chunk while in cache.
-                        let yChunk = y + start * rowsPerImage * cout
-                        b.withUnsafeBufferPointer { pb in
-                            for r in 0..<(n * rowsPerImage) { (yChunk + r * cout).update(from: pb.baseAddress!, count: cout) }
-                        }
+        x.withUnsafeBufferPointer { px in
+            var start = 0
+            while start < batch {
+                let n = min(chunk, batch - start)
+                let yChunk = output(start)
+                if let b {
+                    // The bias goes in first (GEMM with beta 1), chunk by chunk while in cache.
+                    b.withUnsafeBufferPointer { pb in
+                        for r in 0..<(n * rowsPerImage) { (yChunk + r * cout).update(from: pb.baseAddress!, count: cout) }
                     }
-                    let a: UnsafePointer<Float>
-                    if let cols {
-                        im2col(g, images: n, x: px.baseAddress! + start * g.imageSize, cols: cols)
-                        a = UnsafePointer(cols)
-                    } else {
-                        a = px.baseAddress! + start * g.imageSize
-                    }
-                    gemm(.none, .transposed, m: n * rowsPerImage, n: cout, k: K, a: a, lda: K,
-                         b: packed, ldb: K, beta: b == nil ? 0 : 1,
-                         c: y + start * rowsPerImage * cout, ldc: cout)
-                    start += n
                 }
+                let a: UnsafePointer<Float>
+                if let cols {
+                    im2col(g, images: n, x: px.baseAddress! + start * g.imageSize, cols: cols)
+                    a = UnsafePointer(cols)
+                } else {
+                    a = px.baseAddress! + start * g.imageSize
+                }
+                gemm(.none, .transposed, m: n * rowsPerImage, n: cout, k: K, a: a, lda: K,
+                     b: packed, ldb: K, beta: b == nil ? 0 : 1, c: yChunk, ldc: cout)
+                finish(start, n, yChunk)
+                start += n
             }
         }
     }
 
     public func backward(_ dy: Tensor) -> Tensor {
         guard let g = geometry else { preconditionFailure("Conv2D \(weight.name): backward before forward") }
-        let batch = input.shape[0], cout = outChannels, K = g.columnWidth, rowsPerImage = g.pixelsPerImage
+        let batch = input.shape[0], cout = outChannels, rowsPerImage = g.pixelsPerImage
         precondition(dy.shape == [batch, g.outHeight, g.outWidth, cout],
                      "Conv2D \(weight.name): gradient \(dy.shape) does not match output [\(batch), \(g.outHeight), \(g.outWidth), \(cout)]")
+        return dy.withUnsafeBufferPointer { pdy in
+            backwardChunks(extraFloatsPerImage: 0) { start, _ in pdy.baseAddress! + start * rowsPerImage * cout }
+        }
+    }
+
+    /// Backward chunk by chunk, with the same chunks as `forwardChunks`: `gradient(start, n)`
+    /// supplies the output gradient (n·Ho·Wo, Cout) of a chunk, e.g. built in scratch by a fused
+    /// layer from its pooled gradient. Returns dx, or an empty tensor when
+    /// `propagatesInputGradient` is false.
+    func backwardChunks(extraFloatsPerImage: Int, gradient: (Int, Int) -> UnsafePointer<Float>) -> Tensor {
+        guard let g = geometry else { preconditionFailure("Conv2D \(weight.name): backward before forward") }
+        let batch = input.shape[0], cout = outChannels, K = g.columnWidth, rowsPerImage = g.pixelsPerImage
         let x = input
-        let chunk = imagesPerChunk(g, batch: batch)
+        let chunk = imagesPerChunk(g, batch: batch, extraFloatsPerImage: extraFloatsPerImage)
         let packed = UnsafePointer(packedWeight.pointer)
         let dW = packedGradient.reserve(cout * K)
         let cols = g.isPointwise ? nil : columns.reserve(chunk * rowsPerImage * K)
         var biasSums = [Double](repeating: 0, count: bias == nil ? 0 : cout)
         let propagate = propagatesInputGradient
         var dx = propagate ? Tensor.uninitialized(x.shape) { _ in } : Tensor(zeros: [0])
-        dy.withUnsafeBufferPointer { pdy in
-            x.withUnsafeBufferPointer { px in
-                dx.withUnsafeMutableBufferPointer { pdx in
-                    var start = 0
-                    while start < batch {
-                        let n = min(chunk, batch - start), rows = n * rowsPerImage
-                        let dyChunk = pdy.baseAddress! + start * rowsPerImage * cout
-                        if bias != nil { addColumnSums(dyChunk, rows: rows, columns: cout, into: &biasSums) }
-                        let a: UnsafePointer<Float>
-                        if let cols {
-                            if !columnsHoldInput {
-                                im2col(g, images: n, x: px.baseAddress! + start * g.imageSize, cols: cols)
-                            }
-                            a = UnsafePointer(cols)
-                        } else {
-                            a = px.baseAddress! + start * g.imageSize
+        x.withUnsafeBufferPointer { px in
+            dx.withUnsafeMutableBufferPointer { pdx in
+                var start = 0
+                while start < batch {
+                    let n = min(chunk, batch - start), rows = n * rowsPerImage
+                    let dyChunk = gradient(start, n)
+                    if bias != nil { addColumnSums(dyChunk, rows: rows, columns: cout, into: &biasSums) }
+                    let a: UnsafePointer<Float>
+                    if let cols {
+                        if !columnsHoldInput {
+                            im2col(g, images: n, x: px.baseAddress! + start * g.imageSize, cols: cols)
                         }
-                        // dW (Cout, K) += dyᵀ (Cout, rows) · cols (rows, K)
-                        gemm(.transposed, .none, m: cout, n: K, k: rows, a: dyChunk, lda: cout,
-                             b: a, ldb: K, beta: start == 0 ? 0 : 1, c: dW, ldc: K)
-                        if propagate {
-                            let dxChunk = pdx.baseAddress! + start * g.imageSize
-                            // dcols (rows, K) = dy (rows, Cout) · W (Cout, K), then folded onto dx.
-                            gemm(.none, .none, m: rows, n: K, k: cout, a: dyChunk, lda: cout,
-                                 b: packed, ldb: K, c: cols ?? dxChunk, ldc: K)
-                            if let cols { col2im(g, images: n, cols: cols, dx: dxChunk) }
-                        }
-                        start += n
+                        a = UnsafePointer(cols)
+                    } else {
+                        a = px.baseAddress! + start * g.imageSize
                     }
+                    // dW (Cout, K) += dyᵀ (Cout, rows) · cols (rows, K)
+                    gemm(.transposed, .none, m: cout, n: K, k: rows, a: dyChunk, lda: cout,
+                         b: a, ldb: K, beta: start == 0 ? 0 : 1, c: dW, ldc: K)
+                    if propagate {
+                        let dxChunk = pdx.baseAddress! + start * g.imageSize
+                        // dcols (rows, K) = dy (rows, Cout) · W (Cout, K), then folded onto dx.
+                        gemm(.none, .none, m: rows, n: K, k: cout, a: dyChunk, lda: cout,
+                             b: packed, ldb: K, c: cols ?? dxChunk, ldc: K)
+                        if let cols { col2im(g, images: n, cols: cols, dx: dxChunk) }
+                    }
+                    start += n
                 }
             }
         }
