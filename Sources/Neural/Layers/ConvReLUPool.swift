@@ -13,8 +13,6 @@ public final class ConvReLUPool: Layer {
     private var output = Tensor(zeros: [0])
     /// Per output element, the window position ky·p + kx of its maximum.
     private var winners: [UInt8] = []
-    /// One chunk of full-resolution activations or gradients.
-    private let scratch = ScratchBuffer()
 
     public init(conv: Conv2D, poolSize: Int) {
         precondition(poolSize >= 1 && poolSize <= 15, "ConvReLUPool \(conv.weight.name): pool size \(poolSize) must be 1…15")
@@ -32,25 +30,24 @@ public final class ConvReLUPool: Layer {
         precondition(ho > 0 && wo > 0, "ConvReLUPool \(conv.weight.name): \(g.outHeight)×\(g.outWidth) output is smaller than the \(p)×\(p) pool")
         if p == 1 {
             output = Tensor.uninitialized([batch, ho, wo, c]) { y in
-                conv.forwardChunks(x, g, extraFloatsPerImage: perImage, output: { y + $0 * perImage }) { _, n, chunk in
-                    parallelRanges(n * g.outHeight, minimumPerThread: 4) { rows in
+                conv.forwardChunks(x, g, extraFloatsPerImage: perImage, output: { y + $0.start * perImage }) { chunk, result in
+                    parallelRanges(chunk.count * g.outHeight, minimumPerThread: 4, parallel: chunk.parallel) { rows in
                         let rowFloats = g.outWidth * c
-                        let start = chunk + rows.lowerBound * rowFloats
+                        let start = result + rows.lowerBound * rowFloats
                         for i in 0..<(rows.count * rowFloats) { start[i] = max(start[i], 0) }
                     }
                 }
             }
             return output
         }
-        let chunkImages = conv.imagesPerChunk(g, batch: batch, extraFloatsPerImage: perImage)
-        let buffer = scratch.reserve(chunkImages * perImage)
         let pooledPerImage = ho * wo * c
         if winners.count != batch * pooledPerImage { winners = [UInt8](repeating: 0, count: batch * pooledPerImage) }
         output = winners.withUnsafeMutableBufferPointer { pw in
             let codes = pw.baseAddress!
             return Tensor.uninitialized([batch, ho, wo, c]) { y in
-                conv.forwardChunks(x, g, extraFloatsPerImage: perImage, output: { _ in buffer }) { start, n, chunk in
-                    poolReLU(chunk, images: n, g, y: y + start * pooledPerImage, codes: codes + start * pooledPerImage)
+                conv.forwardChunks(x, g, extraFloatsPerImage: perImage, output: { $0.scratch }) { chunk, result in
+                    let offset = chunk.start * pooledPerImage
+                    poolReLU(result, images: chunk.count, g, y: y + offset, codes: codes + offset, parallel: chunk.parallel)
                 }
             }
         }
@@ -60,23 +57,22 @@ public final class ConvReLUPool: Layer {
     public func backward(_ dy: Tensor) -> Tensor {
         precondition(dy.shape == output.shape, "ConvReLUPool \(conv.weight.name): gradient \(dy.shape) does not match output \(output.shape)")
         guard let g = conv.geometry else { preconditionFailure("ConvReLUPool \(conv.weight.name): backward before forward") }
-        let batch = dy.shape[0], c = conv.outChannels, perImage = g.pixelsPerImage * c
-        let chunkImages = conv.imagesPerChunk(g, batch: batch, extraFloatsPerImage: perImage)
-        let buffer = scratch.reserve(chunkImages * perImage)
+        let batch = dy.shape[0], perImage = g.pixelsPerImage * conv.outChannels
         let y = output, pooledPerImage = y.count / max(1, batch)
         return dy.withUnsafeBufferPointer { pdy in
             y.withUnsafeBufferPointer { py in
                 winners.withUnsafeBufferPointer { pw in
-                    conv.backwardChunks(extraFloatsPerImage: perImage) { start, n in
-                        let offset = start * pooledPerImage
+                    conv.backwardChunks(extraFloatsPerImage: perImage) { chunk in
+                        let offset = chunk.start * pooledPerImage
                         if poolSize == 1 {
                             maskedGradient(pdy.baseAddress! + offset, output: py.baseAddress! + offset,
-                                           count: n * perImage, into: buffer)
+                                           count: chunk.count * perImage, into: chunk.scratch, parallel: chunk.parallel)
                         } else {
                             unpoolGradient(pdy.baseAddress! + offset, output: py.baseAddress! + offset,
-                                           codes: pw.baseAddress! + offset, images: n, g, into: buffer)
+                                           codes: pw.baseAddress! + offset, images: chunk.count, g,
+                                           into: chunk.scratch, parallel: chunk.parallel)
                         }
-                        return UnsafePointer(buffer)
+                        return UnsafePointer(chunk.scratch)
                     }
                 }
             }
@@ -85,10 +81,10 @@ public final class ConvReLUPool: Layer {
 
     /// y, codes (n, Ho/p, Wo/p, C) ← relu and argmax of the max over p×p windows of a (n, Ho, Wo, C) chunk.
     private func poolReLU(_ src: UnsafePointer<Float>, images: Int, _ g: ConvGeometry,
-                          y: UnsafeMutablePointer<Float>, codes: UnsafeMutablePointer<UInt8>) {
+                          y: UnsafeMutablePointer<Float>, codes: UnsafeMutablePointer<UInt8>, parallel: Bool) {
         let p = poolSize, c = conv.outChannels, h = g.outHeight, w = g.outWidth
         let ho = h / p, wo = w / p
-        parallelRanges(images * ho, minimumPerThread: 4) { range in
+        parallelRanges(images * ho, minimumPerThread: 4, parallel: parallel) { range in
             for r in range {
                 let image = src + (r / ho) * h * w * c, oy = r % ho
                 for ox in 0..<wo {
@@ -126,10 +122,10 @@ public final class ConvReLUPool: Layer {
     /// dst (n, Ho, Wo, C) ← each pooled gradient routed to its window's maximum where the pooled
     /// output is positive (ReLU passes it), zero elsewhere.
     private func unpoolGradient(_ dy: UnsafePointer<Float>, output: UnsafePointer<Float>, codes: UnsafePointer<UInt8>,
-                                images: Int, _ g: ConvGeometry, into dst: UnsafeMutablePointer<Float>) {
+                                images: Int, _ g: ConvGeometry, into dst: UnsafeMutablePointer<Float>, parallel: Bool) {
         let p = poolSize, c = conv.outChannels, h = g.outHeight, w = g.outWidth
         let ho = h / p, wo = w / p
-        parallelRanges(images * ho, minimumPerThread: 4) { range in
+        parallelRanges(images * ho, minimumPerThread: 4, parallel: parallel) { range in
             for r in range {
                 let oy = r % ho
                 let image = dst + (r / ho) * h * w * c
@@ -150,8 +146,8 @@ public final class ConvReLUPool: Layer {
 
     /// dst ← dy where the output is positive, 0 elsewhere.
     private func maskedGradient(_ dy: UnsafePointer<Float>, output: UnsafePointer<Float>, count: Int,
-                                into dst: UnsafeMutablePointer<Float>) {
-        parallelRanges(count, minimumPerThread: 1 << 14) { range in
+                                into dst: UnsafeMutablePointer<Float>, parallel: Bool) {
+        parallelRanges(count, minimumPerThread: 1 << 14, parallel: parallel) { range in
             for i in range { dst[i] = output[i] > 0 ? dy[i] : 0 }
         }
     }
