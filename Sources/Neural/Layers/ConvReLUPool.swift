@@ -129,6 +129,21 @@ public final class ConvReLUPool: Layer {
             for r in range {
                 let oy = r % ho
                 let image = dst + (r / ho) * h * w * c
+                // The common case writes every element of its 2×2 windows, zeros included.
+                if p == 2 && h % 2 == 0 && w % 2 == 0 {
+                    for ox in 0..<wo {
+                        let o = (r * wo + ox) * c
+                        let q0 = image + (oy * 2 * w + ox * 2) * c, q1 = q0 + c, q2 = q0 + w * c, q3 = q2 + c
+                        for ch in 0..<c {
+                            let v = output[o + ch] > 0 ? dy[o + ch] : 0, k = codes[o + ch]
+                            q0[ch] = k == 0 ? v : 0
+                            q1[ch] = k == 1 ? v : 0
+                            q2[ch] = k == 2 ? v : 0
+                            q3[ch] = k == 3 ? v : 0
+                        }
+                    }
+                    continue
+                }
                 // This pooled row's p input rows, plus any rows no window covers below the last.
                 let lastRow = oy == ho - 1 ? h : (oy + 1) * p
                 (image + oy * p * w * c).update(repeating: 0, count: (lastRow - oy * p) * w * c)
