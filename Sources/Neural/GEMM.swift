@@ -99,6 +99,15 @@ public enum BLASThreads {
     public static var current: Int { Int(openblas_get_num_threads()) }
     /// The kernel OpenBLAS chose for this processor (e.g. "Haswell", "SkylakeX").
     public static var coreName: String { String(cString: openblas_get_corename()) }
+
+    /// Runs `body` with OpenBLAS on one thread, then restores the previous count: for callers
+    /// that run independent products on every core themselves (a convolution's chunks).
+    public static func withOneThread<R>(_ body: () throws -> R) rethrows -> R {
+        let previous = current
+        if previous != 1 { set(1) }
+        defer { if previous != 1 { set(previous) } }
+        return try body()
+    }
 }
 
 /// A direct cblas_sgemm call with no checks or wrapping: only the GEMM benchmark uses it, to

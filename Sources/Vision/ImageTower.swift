@@ -18,10 +18,16 @@ public final class ImageTower: Layer, BufferedModule {
                               bias: !batchNorm, name: "\(name).conv\(i + 1)", rng: &rng)
             // The first convolution reads data: nobody needs the gradient of its input.
             if i == 0 { conv.propagatesInputGradient = false }
-            layers.append(conv)
-            if batchNorm { layers.append(BatchNorm2D(channels: width, name: "\(name).norm\(i + 1)")) }
-            layers.append(ReLU())
-            if i < channels.count - 1 { layers.append(MaxPool2D(kernelSize: 2)) }
+            let pooled = i < channels.count - 1
+            if batchNorm {
+                layers.append(conv)
+                layers.append(BatchNorm2D(channels: width, name: "\(name).norm\(i + 1)"))
+                layers.append(ReLU())
+                if pooled { layers.append(MaxPool2D(kernelSize: 2)) }
+            } else {
+                // Same math as Conv2D → ReLU → MaxPool2D, without full-resolution activations.
+                layers.append(ConvReLUPool(conv: conv, poolSize: pooled ? 2 : 1))
+            }
             inChannels = width
         }
         layers.append(GlobalAveragePool())

@@ -1,6 +1,7 @@
 // The data movement around a convolution's GEMMs: im2col copies every output pixel's receptive
 // field into one row of a column matrix, col2im adds column rows back into an image gradient.
-// Both move whole runs of C-contiguous channels (NHWC) and split the work over the cores.
+// Both move whole runs of C-contiguous channels (NHWC) and split the work over the cores unless
+// the caller already runs one chunk per core.
 
 /// The sizes of one convolution, fixed by its layer and the input's height and width.
 struct ConvGeometry {
@@ -34,9 +35,10 @@ struct ConvGeometry {
 }
 
 /// cols (images·Ho·Wo, k·k·Cin) ← the receptive fields of `images` NHWC images starting at `x`.
-func im2col(_ g: ConvGeometry, images: Int, x: UnsafePointer<Float>, cols: UnsafeMutablePointer<Float>) {
+func im2col(_ g: ConvGeometry, images: Int, x: UnsafePointer<Float>, cols: UnsafeMutablePointer<Float>,
+            parallel: Bool = true) {
     let k = g.kernel, cin = g.inChannels, K = g.columnWidth, run = k * cin
-    parallelRanges(images * g.outHeight, minimumPerThread: 2) { range in
+    parallelRanges(images * g.outHeight, minimumPerThread: 2, parallel: parallel) { range in
         for r in range {
             let b = r / g.outHeight, oy = r % g.outHeight
             let image = x + b * g.imageSize
@@ -64,9 +66,10 @@ func im2col(_ g: ConvGeometry, images: Int, x: UnsafePointer<Float>, cols: Unsaf
 ///
 /// Gathers per input row, so each thread owns whole rows of dx and no two threads write the same
 /// float.
-func col2im(_ g: ConvGeometry, images: Int, cols: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>) {
+func col2im(_ g: ConvGeometry, images: Int, cols: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>,
+            parallel: Bool = true) {
     let k = g.kernel, cin = g.inChannels, K = g.columnWidth, rowFloats = g.width * cin
-    parallelRanges(images * g.height, minimumPerThread: 2) { range in
+    parallelRanges(images * g.height, minimumPerThread: 2, parallel: parallel) { range in
         for r in range {
             let b = r / g.height, iy = r % g.height
             let dst = dx + r * rowFloats

@@ -3,6 +3,8 @@
 // as PyTorch stores them, (out, in, kh, kw), and repacked to (out, kh, kw, in) on each forward.
 // Column memory is bounded (`columnBudgetBytes`) and reused between calls.
 
+import Foundation
+
 /// y (B, Ho, Wo, Cout) = conv(x (B, H, W, Cin)), Ho = (H + 2·padding − k) / stride + 1.
 public final class Conv2D: Layer {
     public let inChannels: Int
@@ -14,23 +16,21 @@ public final class Conv2D: Layer {
     public let weight: Parameter
     /// (out), nil when built with `bias: false` (a convolution followed by BatchNorm needs none).
     public let bias: Parameter?
-    /// Upper bound on the im2col buffer; batches whose columns exceed it run in chunks of images.
-    /// 8 MB keeps a chunk's columns in the last-level cache between im2col and the GEMM that
-    /// reads them, which measured faster than larger chunks (fewer trips to memory).
-    public var columnBudgetBytes = 8 << 20
+    /// Upper bound on one chunk's im2col buffer; batches whose columns exceed it run in chunks of
+    /// images, one chunk per core at a time. A few MB keeps a chunk's columns in cache between
+    /// im2col and the GEMM that reads them (fewer trips to memory).
+    public var columnBudgetBytes = 4 << 20
     /// Set false for a first layer fed with data: backward then skips the dX GEMM and col2im and
     /// returns an empty tensor of shape [0].
     public var propagatesInputGradient = true
 
-    private var input = Tensor(zeros: [0])
-    private var geometry: ConvGeometry?
-    private let columns = ScratchBuffer()
+    var input = Tensor(zeros: [0])
+    private(set) var geometry: ConvGeometry?
     /// (Cout, K) with K ordered (ky, kx, ci): the layout im2col rows multiply against.
-    private let packedWeight = ScratchBuffer()
-    private let packedGradient = ScratchBuffer()
-    /// True while `columns` holds the im2col of the whole saved input (one chunk), so backward
-    /// need not rebuild it.
-    private var columnsHoldInput = false
+    let packedWeight = ScratchBuffer()
+    let packedGradient = ScratchBuffer()
+    /// One per core that works on chunks: columns, chunk scratch, partial weight gradients.
+    var workspaces: [ConvWorkspace] = []
 
     /// Creates `name.weight` (out, in, k, k) and `name.bias`, U(−1/√fanIn, 1/√fanIn) like PyTorch.
     public init(inChannels: Int, outChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0,
@@ -68,107 +68,46 @@ public final class Conv2D: Layer {
         return g
     }
 
-    /// Images per chunk so that one chunk's columns fit the budget (at least one image).
-    func imagesPerChunk(_ g: ConvGeometry, batch: Int) -> Int {
-        let perImage = g.pixelsPerImage * g.columnWidth * MemoryLayout<Float>.size
-        return max(1, min(batch, columnBudgetBytes / max(1, perImage)))
+    /// Images per chunk so that one chunk's columns (and the caller's extra floats per image) fit
+    /// the budget, at least one image; the chunk count is then rounded up to a multiple of the
+    /// cores so every core gets the same share.
+    func imagesPerChunk(_ g: ConvGeometry, batch: Int, extraFloatsPerImage: Int = 0) -> Int {
+        let perImage = (g.pixelsPerImage * g.columnWidth + extraFloatsPerImage) * MemoryLayout<Float>.size
+        let fitting = max(1, min(batch, columnBudgetBytes / max(1, perImage)))
+        var chunks = (batch + fitting - 1) / fitting
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        if chunks > 1 { chunks = min(batch, (chunks + cores - 1) / cores * cores) }
+        return max(1, (batch + chunks - 1) / max(1, chunks))
     }
 
     public func forward(_ x: Tensor) -> Tensor {
+        let g = prepareForward(x)
+        let rowsPerImage = g.pixelsPerImage, cout = outChannels
+        return Tensor.uninitialized([x.shape[0], g.outHeight, g.outWidth, cout]) { y in
+            forwardChunks(x, g, extraFloatsPerImage: 0, output: { y + $0.start * rowsPerImage * cout }, finish: { _, _ in })
+        }
+    }
+
+    /// Checks the input, keeps it for backward and packs the weights; returns the geometry.
+    func prepareForward(_ x: Tensor) -> ConvGeometry {
         precondition(x.rank == 4 && x.shape[3] == inChannels,
                      "Conv2D \(weight.name): input \(x.shape) must be (B, H, W, \(inChannels))")
-        let batch = x.shape[0]
         let g = makeGeometry(height: x.shape[1], width: x.shape[2])
         input = x
         geometry = g
         packWeights()
-        let K = g.columnWidth, cout = outChannels, rowsPerImage = g.pixelsPerImage
-        let chunk = imagesPerChunk(g, batch: batch)
-        let packed = UnsafePointer(packedWeight.pointer)
-        let cols = g.isPointwise ? nil : columns.reserve(chunk * rowsPerImage * K)
-        columnsHoldInput = !g.isPointwise && chunk >= batch
-        let b = bias?.value
-        return Tensor.uninitialized([batch, g.outHeight, g.outWidth, cout]) { y in
-            x.withUnsafeBufferPointer { px in
-                var start = 0
-                while start < batch {
-                    let n = min(chunk, batch - start)
-                    if let b {
-                        // The bias goes in first (GEMM with beta 1), chunk by chunk while in cache.
-                        let yChunk = y + start * rowsPerImage * cout
-                        b.withUnsafeBufferPointer { pb in
-                            for r in 0..<(n * rowsPerImage) { (yChunk + r * cout).update(from: pb.baseAddress!, count: cout) }
-                        }
-                    }
-                    let a: UnsafePointer<Float>
-                    if let cols {
-                        im2col(g, images: n, x: px.baseAddress! + start * g.imageSize, cols: cols)
-                        a = UnsafePointer(cols)
-                    } else {
-                        a = px.baseAddress! + start * g.imageSize
-                    }
-                    gemm(.none, .transposed, m: n * rowsPerImage, n: cout, k: K, a: a, lda: K,
-                         b: packed, ldb: K, beta: b == nil ? 0 : 1,
-                         c: y + start * rowsPerImage * cout, ldc: cout)
-                    start += n
-                }
-            }
-        }
+        return g
     }
 
     public func backward(_ dy: Tensor) -> Tensor {
         guard let g = geometry else { preconditionFailure("Conv2D \(weight.name): backward before forward") }
-        let batch = input.shape[0], cout = outChannels, K = g.columnWidth, rowsPerImage = g.pixelsPerImage
+        let batch = input.shape[0], cout = outChannels, rowsPerImage = g.pixelsPerImage
         precondition(dy.shape == [batch, g.outHeight, g.outWidth, cout],
                      "Conv2D \(weight.name): gradient \(dy.shape) does not match output [\(batch), \(g.outHeight), \(g.outWidth), \(cout)]")
-        let x = input
-        let chunk = imagesPerChunk(g, batch: batch)
-        let packed = UnsafePointer(packedWeight.pointer)
-        let dW = packedGradient.reserve(cout * K)
-        let cols = g.isPointwise ? nil : columns.reserve(chunk * rowsPerImage * K)
-        var biasSums = [Double](repeating: 0, count: bias == nil ? 0 : cout)
-        let propagate = propagatesInputGradient
-        var dx = propagate ? Tensor.uninitialized(x.shape) { _ in } : Tensor(zeros: [0])
-        dy.withUnsafeBufferPointer { pdy in
-            x.withUnsafeBufferPointer { px in
-                dx.withUnsafeMutableBufferPointer { pdx in
-                    var start = 0
-                    while start < batch {
-                        let n = min(chunk, batch - start), rows = n * rowsPerImage
-                        let dyChunk = pdy.baseAddress! + start * rowsPerImage * cout
-                        if bias != nil { addColumnSums(dyChunk, rows: rows, columns: cout, into: &biasSums) }
-                        let a: UnsafePointer<Float>
-                        if let cols {
-                            if !columnsHoldInput {
-                                im2col(g, images: n, x: px.baseAddress! + start * g.imageSize, cols: cols)
-                            }
-                            a = UnsafePointer(cols)
-                        } else {
-                            a = px.baseAddress! + start * g.imageSize
-                        }
-                        // dW (Cout, K) += dyᵀ (Cout, rows) · cols (rows, K)
-                        gemm(.transposed, .none, m: cout, n: K, k: rows, a: dyChunk, lda: cout,
-                             b: a, ldb: K, beta: start == 0 ? 0 : 1, c: dW, ldc: K)
-                        if propagate {
-                            let dxChunk = pdx.baseAddress! + start * g.imageSize
-                            // dcols (rows, K) = dy (rows, Cout) · W (Cout, K), then folded onto dx.
-                            gemm(.none, .none, m: rows, n: K, k: cout, a: dyChunk, lda: cout,
-                                 b: packed, ldb: K, c: cols ?? dxChunk, ldc: K)
-                            if let cols { col2im(g, images: n, cols: cols, dx: dxChunk) }
-                        }
-                        start += n
-                    }
-                }
-            }
+        return dy.withUnsafeBufferPointer { pdy in
+            let base = pdy.baseAddress!
+            return backwardChunks(extraFloatsPerImage: 0) { c in UnsafePointer(base + c.start * rowsPerImage * cout) }
         }
-        columnsHoldInput = false
-        unpackGradient()
-        if let bias {
-            bias.gradient.withUnsafeMutableBufferPointer { pg in
-                for j in 0..<cout { pg[j] += Float(biasSums[j]) }
-            }
-        }
-        return dx
     }
 
     /// packedWeight (Cout, kh, kw, Cin) ← weight (Cout, Cin, kh, kw).
@@ -186,7 +125,7 @@ public final class Conv2D: Layer {
     }
 
     /// weight.gradient (Cout, Cin, kh, kw) += packedGradient (Cout, kh, kw, Cin).
-    private func unpackGradient() {
+    func unpackGradient() {
         let k2 = kernelSize * kernelSize, cin = inChannels, K = k2 * cin
         let src = packedGradient.pointer
         weight.gradient.withUnsafeMutableBufferPointer { pg in
