@@ -16,6 +16,6 @@ struct Retrieve: ParsableCommand {
               retrieve bench gemm                             measure the GEMM engine
             """,
         version: "0.1.0",
-        subcommands: [DemoCommand.self, TrainCommand.self, EvalCommand.self, SynthCommand.self, BenchCommand.self]
+        subcommands: [DemoCommand.self, TrainCommand.self, EvalCommand.self, SynthCommand.self, BenchCommand.self, DoctorCommand.self]
     )
 }
