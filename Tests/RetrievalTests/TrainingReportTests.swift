@@ -18,8 +18,8 @@ struct TrainingReportTests {
             while let a = alarms.first, a.declaredAt <= record.step { try log.append(MetricsHistory.AlarmLine(alarm: a)); alarms = alarms.dropFirst() }
             try log.append(record)
         }
-        var recall = RecallReport(textToImage: DirectionalRecall(r1: 10, r5: 30, r10: 45, medianRank: 12),
-                                  imageToText: DirectionalRecall(r1: 12, r5: 33, r10: 50, medianRank: 10), images: 100, captions: 200)
+        var recall = RecallReport(textToImage: DirectionalRecall(ranks: [1, 4, 9, 30]),
+                                  imageToText: DirectionalRecall(ranks: [2, 3, 12, 40]), images: 100, captions: 200)
         try log.append(EvaluationRecord(step: steps / 2, epoch: 1, recall: recall, isBest: true))
         recall.textToImage.r1 = 15
         try log.append(EvaluationRecord(step: steps, epoch: 2, recall: recall, isBest: true))
