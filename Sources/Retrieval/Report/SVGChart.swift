@@ -26,7 +26,7 @@ struct SVGChart {
     var width = 860.0
     var height = 260.0
 
-    private let left = 64.0, right = 16.0, top = 28.0, bottom = 36.0
+    private let left = 64.0, right = 16.0, top = 44.0, bottom = 36.0
 
     func render() -> String {
         let finite = series.flatMap(\.points).filter { $0.x.isFinite && $0.y.isFinite && (!logScale || $0.y > 0) }
@@ -72,11 +72,11 @@ struct SVGChart {
                 for p in points { svg += "<circle cx=\"\(f(px(p.x)))\" cy=\"\(f(py(p.y)))\" r=\"2.8\" fill=\"\(s.colour)\"/>" }
             }
         }
-        var legendX = left + 8
+        var legendX = left
         for s in series {
-            svg += "<rect x=\"\(f(legendX))\" y=\"\(f(top + plotH - 14))\" width=\"10\" height=\"3\" fill=\"\(s.colour)\"/>"
-            svg += "<text x=\"\(f(legendX + 14))\" y=\"\(f(top + plotH - 9))\" class=\"legend\">\(escapeHTML(s.name))</text>"
-            legendX += 22 + Double(s.name.count) * 6.2
+            svg += "<line x1=\"\(f(legendX))\" x2=\"\(f(legendX + 14))\" y1=\"\(f(top - 10))\" y2=\"\(f(top - 10))\" stroke=\"\(s.colour)\" stroke-width=\"2.5\"\(s.dashed ? " stroke-dasharray=\"4 2\"" : "")/>"
+            svg += "<text x=\"\(f(legendX + 18))\" y=\"\(f(top - 6))\" class=\"legend\">\(escapeHTML(s.name))</text>"
+            legendX += 30 + Double(s.name.count) * 6.2
         }
         return svg + "</svg>"
     }
@@ -85,8 +85,10 @@ struct SVGChart {
     private func ticks(_ a: Double, _ b: Double, log: Bool) -> [Double] {
         if log {
             let lo = Int(a.rounded(.up)), hi = Int(b.rounded(.down))
-            let decades = lo <= hi ? Array(lo...hi) : [Int(((a + b) / 2).rounded())]
-            return decades.map { pow(10, Double($0)) }
+            if hi - lo >= 1 { return (lo...hi).map { pow(10, Double($0)) } }
+            // Less than two decades in view: 1, 2 and 5 times each power of ten.
+            return (Int(a.rounded(.down))...Int(b.rounded(.up))).flatMap { k in [1.0, 2, 5].map { $0 * pow(10, Double(k)) } }
+                .filter { log10($0) >= a && log10($0) <= b }
         }
         let raw = (b - a) / 5
         let magnitude = pow(10, (log10(raw)).rounded(.down))
