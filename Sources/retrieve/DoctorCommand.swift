@@ -60,6 +60,11 @@ struct DoctorCommand: ParsableCommand {
             for alarm in alarms {
                 print("  step \(alarm.declaredAt): \(alarm.summary)\n    likely cures: \(alarm.advice)")
             }
+            let replayedModes = Set(diagnosis.replayedAlarms.map(\.mode)), recordedModes = Set(history.alarms.map(\.mode))
+            if !history.alarms.isEmpty && replayedModes != recordedModes {
+                print("replayed from the logged steps (the states above):")
+                for alarm in diagnosis.replayedAlarms { print("  step \(alarm.declaredAt): \(alarm.summary)") }
+            }
             if let html { print("report: \(html)") }
         }
         if diagnosis.collapsed { throw ExitCode(3) }

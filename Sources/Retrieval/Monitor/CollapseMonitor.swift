@@ -51,8 +51,8 @@ public struct CollapseThresholds: Codable, Sendable {
     /// Under a margin loss: score spread and mean |score| (×4) below this fraction of the margin,
     /// with the loss pinned at 2·margin (`pinnedLoss`): collapsed.
     public var scoreScaleFraction = 0.05
-    /// Under a margin loss: the loss within this fraction of 2·margin and the score spread below
-    /// `scoreScaleWarningFraction` × margin: the shrinking is under way (warning).
+    /// Under a margin loss: the loss within this fraction of 2·margin and the score spread and
+    /// mean |score| (×4) below `scoreScaleWarningFraction` × margin: the shrinking is under way.
     public var scoreScaleWarningBand = 0.25
     public var scoreScaleWarningFraction = 0.25
     /// Distance from a clamp of the log-scale that counts as pinned, and the least relative
@@ -212,7 +212,11 @@ public final class CollapseMonitor {
             return .collapsed
         }
         let near = abs(f.loss - 2 * margin) <= t.scoreScaleWarningBand * 2 * margin
-        return near && f.scoreSpread < t.scoreScaleWarningFraction * margin ? .warning : nil
+        // Scores must be near zero too: equal but large cosines (normalised towers) are flat
+        // similarity, not shrunk scores.
+        let small = f.scoreSpread < t.scoreScaleWarningFraction * margin
+            && abs(f.meanPositive) < 4 * t.scoreScaleWarningFraction * margin
+        return near && small ? .warning : nil
     }
 
     /// Whether the mean loss of the last window is below that of the window before by a margin.
