@@ -18,7 +18,7 @@ struct Retrieve: ParsableCommand {
               retrieve bench gemm                             measure the GEMM engine
             """,
         version: "0.1.0",
-        subcommands: [DemoCommand.self, TrainCommand.self, EvalCommand.self, IndexCommand.self, QueryCommand.self,
-                      SynthCommand.self, BenchCommand.self]
+        subcommands: [DemoCommand.self, TrainCommand.self, EvalCommand.self, DoctorCommand.self, IndexCommand.self,
+                      QueryCommand.self, SynthCommand.self, BenchCommand.self]
     )
 }

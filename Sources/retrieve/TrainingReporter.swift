@@ -48,17 +48,19 @@ final class TrainingReporter {
 
     func finish(outcome: TrainingOutcome, files: TrainingFiles, metrics: URL) {
         bar?.finish()
+        let report = writeReport(files: files, metrics: metrics)
         let best = evaluations.filter(\.isBest).last
         let alarms = trainer.monitor.alarms
         if json {
             struct Summary: Encodable {
                 let outcome: String; let steps: Int; let seconds: Double
                 let model: String; let last: String; let state: String; let metrics: String
-                let best: EvaluationRecord?; let alarms: [CollapseAlarm]
+                let best: EvaluationRecord?; let alarms: [CollapseAlarm]; let report: String?
             }
             try? Console.printJSON(Summary(outcome: "\(outcome)", steps: trainer.step, seconds: Date().timeIntervalSince(started),
                                            model: files.best.path, last: files.last.path, state: files.state.path,
-                                           metrics: metrics.path, best: best, alarms: alarms))
+                                           metrics: metrics.path, best: best, alarms: alarms,
+                                           report: report?.path))
             return
         }
         switch outcome {
@@ -76,6 +78,21 @@ final class TrainingReporter {
         for alarm in alarms { print("  step \(alarm.declaredAt): \(alarm.summary)") }
         print("model:   \(files.best.path)")
         print("metrics: \(metrics.path)")
+        if let report { print("report:  \(report.path)") }
+    }
+
+    /// MODEL.report.html from the metrics file as it now stands; nil (with a note) on failure,
+    /// which never fails the training.
+    private func writeReport(files: TrainingFiles, metrics: URL) -> URL? {
+        let url = TrainingReport.url(besideModel: files.best)
+        do {
+            let history = try MetricsHistory.read(contentsOf: metrics)
+            try TrainingReport.write(history, title: "Training report: \(files.best.lastPathComponent)", to: url)
+            return url
+        } catch {
+            Console.error("could not write the HTML report: \(error)")
+            return nil
+        }
     }
 }
 

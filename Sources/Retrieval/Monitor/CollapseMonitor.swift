@@ -1,7 +1,8 @@
 // Watches training step by step and names each known way a contrastive or ranking model
 // converges to a useless solution. A mode is declared only when its condition persists over a
 // window of steps; non-finite values are declared at once. Precedence keeps one cause one
-// alarm: non-finite > similarity > score scale > embedding > dimensional.
+// alarm: non-finite > score scale > similarity > embedding > dimensional, except that one
+// tower collapsed alone is embedding collapse even when it flattens the scores.
 import Foundation
 
 /// The failure modes the monitor knows.
@@ -43,11 +44,17 @@ public struct CollapseThresholds: Codable, Sendable {
     /// Relative spread of a tower's batch: below these, it maps inputs to one point.
     public var spreadWarning = 0.1
     public var spreadCollapsed = 0.03
-    /// Effective number of directions (participation ratio) below these.
-    public var rankWarning = 3.0
-    public var rankCollapsed = 1.8
-    /// Under a margin loss: score spread and mean |score| below these fractions of the margin.
+    /// Effective number of directions (participation ratio) below these. Healthy shapes runs
+    /// dip to 2.8 early on (B 32, D 64), hence not 3 (docs/monitor.md).
+    public var rankWarning = 2.0
+    public var rankCollapsed = 1.5
+    /// Under a margin loss: score spread and mean |score| (×4) below this fraction of the margin,
+    /// with the loss pinned at 2·margin (`pinnedLoss`): collapsed.
     public var scoreScaleFraction = 0.05
+    /// Under a margin loss: the loss within this fraction of 2·margin and the score spread and
+    /// mean |score| (×4) below `scoreScaleWarningFraction` × margin: the shrinking is under way.
+    public var scoreScaleWarningBand = 0.25
+    public var scoreScaleWarningFraction = 0.25
     /// Distance from a clamp of the log-scale that counts as pinned, and the least relative
     /// improvement of the loss over a window that counts as progress.
     public var clampDistance = 0.01
@@ -97,16 +104,20 @@ public final class CollapseMonitor {
         self.states = Dictionary(uniqueKeysWithValues: CollapseMode.allCases.map { ($0, Health.healthy) })
     }
 
-    /// Forgets the current streaks and states (after a rollback); the alarm history stays.
+    /// Forgets the current streaks and states (after a rollback); the alarm history stays, and
+    /// the grace period is not granted again (the restored model is not a fresh one).
     public func reset() {
         streaks = [:]
         recentLosses = []
-        observed = 0
         for mode in CollapseMode.allCases { states[mode] = .healthy }
     }
 
     /// The worst state over all modes.
     public var overall: Health { states.values.max() ?? .healthy }
+
+    /// True when every mode is healthy and no condition is building up either: a state worth
+    /// keeping for a rollback (a healthy-looking step inside a window may already be sick).
+    public var isSettled: Bool { overall == .healthy && streaks.values.allSatisfy { $0.unhealthy == 0 } }
 
     /// Judges one step; returns the alarms this step raised (usually none).
     @discardableResult
@@ -158,12 +169,13 @@ public final class CollapseMonitor {
         }
         let pinned = abs(f.loss - pinnedValue) <= t.pinnedLoss * max(pinnedValue, 1e-6)
         let flatScores = abs(f.gap) < t.similarityGap && f.scoreSpread < t.similarityScoreSpread
+        // One tower mapping everything to one point flattens the scores too; that is the cause to
+        // name (embedding collapse). Both towers dead, or both alive with flat scores: similarity.
+        let oneTowerDead = (f.imageSpread < t.spreadCollapsed) != (f.textSpread < t.spreadCollapsed)
 
-        if case .hinge(let margin) = loss, pinned,
-           f.scoreSpread < t.scoreScaleFraction * margin,
-           abs(f.meanPositive) < t.scoreScaleFraction * margin * 4 {
-            result[.scoreScale] = .collapsed
-        } else if pinned && flatScores {
+        if case .hinge(let margin) = loss, let level = scoreScale(f, margin: margin, pinned: pinned) {
+            result[.scoreScale] = level
+        } else if pinned && flatScores && !oneTowerDead {
             result[.similarity] = .collapsed
         } else {
             let spread = min(f.imageSpread, f.textSpread)
@@ -191,6 +203,20 @@ public final class CollapseMonitor {
         if f.gradientRatio >= t.gradientRatioCollapsed { result[.gradientImbalance] = .collapsed }
         else if f.gradientRatio >= t.gradientRatioWarning { result[.gradientImbalance] = .warning }
         return result
+    }
+
+    /// Under a margin loss: scores shrunk to nothing against the margin, the loss at 2·margin.
+    private func scoreScale(_ f: CollapseFigures, margin: Double, pinned: Bool) -> Health? {
+        let t = thresholds
+        if pinned && f.scoreSpread < t.scoreScaleFraction * margin && abs(f.meanPositive) < 4 * t.scoreScaleFraction * margin {
+            return .collapsed
+        }
+        let near = abs(f.loss - 2 * margin) <= t.scoreScaleWarningBand * 2 * margin
+        // Scores must be near zero too: equal but large cosines (normalised towers) are flat
+        // similarity, not shrunk scores.
+        let small = f.scoreSpread < t.scoreScaleWarningFraction * margin
+            && abs(f.meanPositive) < 4 * t.scoreScaleWarningFraction * margin
+        return near && small ? .warning : nil
     }
 
     /// Whether the mean loss of the last window is below that of the window before by a margin.

@@ -10,6 +10,10 @@ struct OptimizationStep {
     let optimizer: any Optimizer
     let loss: TrainingLoss
     let clipNorm: Double?
+    /// Test-only faults (see `FaultInjection`); nil in every real run.
+    var faults: FaultInjection? = nil
+    /// This step's number from 1, for the faults.
+    var step = 0
 
     struct Output {
         var result: LossResult
@@ -26,9 +30,10 @@ struct OptimizationStep {
     /// (B, S, S, 3) pictures and their captions, pair i being (images[i], text row i).
     func run(images: Tensor, text: EncodedBatch, mask: DuplicateMask?, learningRate: Float) -> Output {
         model.setTraining(true)
-        let imageEmbeddings = model.image.forward(images)
-        let textEmbeddings = model.text.forward(ids: text.ids, lengths: text.lengths,
-                                                batch: text.batchSize, length: text.maxLength)
+        let images = faults?.images(images, step: step) ?? images
+        let imageEmbeddings = faults?.forwardImage(model, images, step: step) ?? model.image.forward(images)
+        let textEmbeddings = faults?.forwardText(model, rows: text.batchSize, step: step)
+            ?? model.text.forward(ids: text.ids, lengths: text.lengths, batch: text.batchSize, length: text.maxLength)
         let result: LossResult
         switch loss {
         case .nPair:
@@ -39,9 +44,10 @@ struct OptimizationStep {
                                                           margin: Float(margin), mask: mask)
         }
         model.zeroGradients()
-        model.image.backward(result.gradImage)
-        model.text.backward(result.gradText)
+        if faults?.backwardImage(model, result.gradImage, step: step) != true { model.image.backward(result.gradImage) }
+        if faults?.backwardText(step: step) != true { model.text.backward(result.gradText) }
         model.logScale.gradient[0] += result.gradLogScale
+        faults?.alterGradients(model, step: step)
 
         let norms = ["image": gradientNorm(model.image.parameters), "text": gradientNorm(model.text.parameters)]
         let total = Double(clipNorm.map { clipGradientNorm(model.parameters, maxNorm: Float($0)) }
@@ -49,6 +55,7 @@ struct OptimizationStep {
         let applied = total.isFinite && result.loss.isFinite
         if applied {
             optimizer.step(learningRate: learningRate)
+            faults?.alterLogScale(model, step: step)
             model.clampLogScale()
         }
         return Output(result: result, imageEmbeddings: imageEmbeddings, textEmbeddings: textEmbeddings,

@@ -30,9 +30,11 @@ public final class Trainer {
     private var snapshot: TrainingSnapshot?
     /// captionKeys[item][c]: one id per distinct caption text, so duplicates are not negatives.
     private let captionKeys: [[Int]]
+    /// Test-only faults injected into every step (see `FaultInjection`); nil in real runs.
+    var faults: FaultInjection?
 
     public init(model: DualEncoder, train: ImageStore, validation: ImageStore?, options: TrainingOptions,
-                files: TrainingFiles? = nil) {
+                files: TrainingFiles? = nil, thresholds: CollapseThresholds = CollapseThresholds()) {
         precondition(options.problem() == nil, options.problem() ?? "")
         precondition(train.count >= 2, "training needs at least two pictures, got \(train.count)")
         precondition(train.side == model.configuration.imageSize,
@@ -53,7 +55,8 @@ public final class Trainer {
         case .nPair: monitoredLoss = .nPair
         case .hinge(let margin): monitoredLoss = .hinge(margin: margin)
         }
-        monitor = CollapseMonitor(loss: monitoredLoss, logScaleRange: 0...model.configuration.maxLogScale)
+        monitor = CollapseMonitor(loss: monitoredLoss, logScaleRange: 0...model.configuration.maxLogScale,
+                                  thresholds: thresholds)
         rng = SeededGenerator(seed: options.seed)
         var ids: [String: Int] = [:]
         captionKeys = train.items.map { item in
@@ -104,7 +107,7 @@ public final class Trainer {
                     events(.rolledBack(toStep: step, learningRateScale: learningRateScale))
                 }
             }
-            if monitor.overall == .healthy && step % max(10, stepsPerEpoch / 4) == 0 { snapshot = takeSnapshot() }
+            if monitor.isSettled && step % max(10, stepsPerEpoch / 4) == 0 { snapshot = takeSnapshot() }
 
             if step % options.logEvery == 0 || step == totalSteps {
                 let seconds = Double(DispatchTime.now().uptimeNanoseconds - window.start) / 1e9
@@ -136,7 +139,8 @@ public final class Trainer {
         let encoded = model.vocabulary.encodeBatch(captions, maxLength: model.configuration.maxTokens)
         let mask = DuplicateMask(imageKeys: indices, captionKeys: captionIDs)
         let learningRate = schedule.rate(at: step) * Float(learningRateScale)
-        let out = OptimizationStep(model: model, optimizer: optimizer, loss: options.loss, clipNorm: options.clipNorm)
+        let out = OptimizationStep(model: model, optimizer: optimizer, loss: options.loss, clipNorm: options.clipNorm,
+                                   faults: faults, step: step + 1)
             .run(images: images, text: encoded, mask: mask, learningRate: learningRate)
         let figures = CollapseFigures(step: step + 1, loss: out.result.loss, similarity: out.result.similarity,
                                       image: out.imageEmbeddings, text: out.textEmbeddings,
