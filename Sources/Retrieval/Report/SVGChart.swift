@@ -58,10 +58,14 @@ struct SVGChart {
             svg += "<text x=\"\(f(x))\" y=\"\(f(top + plotH + 16))\" class=\"tick\" text-anchor=\"middle\">\(label(tick))</text>"
         }
         svg += "<text x=\"\(f(left + plotW))\" y=\"\(f(height - 4))\" class=\"tick\" text-anchor=\"end\">step</text>"
+        var placed: [Double] = []  // label positions so far: markers close together stack their labels
         for marker in markers where marker.x >= x0 && marker.x <= x1 {
             let x = px(marker.x)
+            let row = Double(placed.filter { abs($0 - x) < 90 }.count)
+            placed.append(x)
+            let nearRight = x > left + plotW - 90
             svg += "<line x1=\"\(f(x))\" x2=\"\(f(x))\" y1=\"\(f(top))\" y2=\"\(f(top + plotH))\" stroke=\"\(marker.colour)\" class=\"marker\"><title>\(escapeHTML(marker.label))</title></line>"
-            svg += "<text x=\"\(f(x + 3))\" y=\"\(f(top + 10))\" class=\"mlabel\" fill=\"\(marker.colour)\">\(escapeHTML(marker.label))</text>"
+            svg += "<text x=\"\(f(nearRight ? x - 3 : x + 3))\" y=\"\(f(top + 10 + 11 * row))\" class=\"mlabel\" fill=\"\(marker.colour)\"\(nearRight ? " text-anchor=\"end\"" : "")>\(escapeHTML(marker.label))</text>"
         }
         for s in series {
             let points = s.points.filter { $0.x.isFinite && $0.y.isFinite && (!logScale || $0.y > 0) }
