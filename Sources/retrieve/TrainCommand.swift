@@ -12,7 +12,7 @@ struct TrainCommand: ParsableCommand {
         commandName: "train",
         abstract: "Train an image–text model on your captioned pictures.",
         discussion: """
-            Writes the best model (by validation recall) to --out, the last one to MODEL.last.safetensors, the resumable state to MODEL.state.safetensors, and one JSON line per logged step, evaluation and alarm to --metrics (default MODEL.metrics.jsonl). Ctrl-C saves the state; run the same command with --resume to go on exactly where it stopped.
+            Writes the best model (by validation recall) to --out, the last one to MODEL.last.safetensors, the resumable state to MODEL.state.safetensors, and one JSON line per logged step, evaluation and alarm to --metrics (default MODEL.metrics.jsonl), and at the end a self-contained HTML report of the run to MODEL.report.html. Ctrl-C saves the state; run the same command with --resume to go on exactly where it stopped.
 
             Exit status: 0 trained, 1 error, 3 stopped by --on-collapse stop (or a rollback that gave up), 130 interrupted (state saved), 64 a bad flag.
             """
