@@ -6,6 +6,7 @@ import Foundation
 import Neural
 import Retrieval
 import Text
+import Vision
 
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -48,6 +49,12 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "Turn off augmentation (random resized crop, colour jitter).")
     var noAugment = false
 
+    @Option(help: "Smallest area of the random crop, as a fraction of the picture (1 turns cropping off).")
+    var cropScale = Augmentation().cropScale.lowerBound
+
+    @Option(help: "Largest relative change of brightness, contrast and saturation (0 turns the jitter off).")
+    var jitter = Augmentation().brightness
+
     @Option(help: "What to do when training collapses: warn, stop (save and exit 3) or rollback (restore the last healthy state, halve the learning rate).")
     var onCollapse: CollapsePolicy = .warn
 
@@ -76,13 +83,21 @@ struct TrainCommand: ParsableCommand {
         o.weightDecay = weightDecay
         o.seed = seed
         o.loss = loss == .npair ? .nPair : .hinge(margin: margin)
-        if noAugment { o.augmentation = .none }
+        if noAugment {
+            o.augmentation = .none
+        } else {
+            o.augmentation.cropScale = min(cropScale, 1)...1
+            if cropScale >= 1 { o.augmentation.cropAspect = 1...1 }
+            (o.augmentation.brightness, o.augmentation.contrast, o.augmentation.saturation) = (jitter, jitter, jitter)
+        }
         o.onCollapse = onCollapse
         return o
     }
 
     func validate() throws {
         if let problem = options.problem() { throw ValidationError(problem) }
+        guard cropScale > 0 && cropScale <= 1 else { throw ValidationError("--crop-scale must be in (0, 1], got \(cropScale)") }
+        guard jitter >= 0 && jitter < 1 else { throw ValidationError("--jitter must be in [0, 1), got \(jitter)") }
         guard minCount >= 1, vocabSize >= 3 else { throw ValidationError("--min-count must be ≥ 1 and --vocab-size ≥ 3") }
         let files = TrainingFiles(model: URL(fileURLWithPath: out))
         if resume && !FileManager.default.fileExists(atPath: files.state.path) {
