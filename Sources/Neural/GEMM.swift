@@ -1,6 +1,10 @@
 // The one entry point for matrix products: every large product in retrieve goes through
 // `gemm`, which hands it to OpenBLAS's cblas_sgemm. This is the only file that imports CBLAS.
+// OpenBLAS runs on one thread for the whole process and `gemm` splits large products over the
+// cores itself: OpenBLAS's thread count is a process-wide setting whose value changes results'
+// rounding, so owning the split keeps every product deterministic whatever other threads do.
 import CBLAS
+import Foundation
 
 /// Whether an operand is used as stored or transposed.
 public enum Transpose: Sendable {
@@ -13,8 +17,9 @@ public enum Transpose: Sendable {
 /// C ← alpha·op(A)·op(B) + beta·C on row-major storage.
 ///
 /// op(A) is m×k, op(B) is k×n, C is m×n; `lda`, `ldb`, `ldc` are the row strides of the
-/// matrices as stored (so A stored k×m when transposed has lda ≥ m).
-@inlinable
+/// matrices as stored (so A stored k×m when transposed has lda ≥ m). A large product is split
+/// into blocks of C's rows (or columns) run on `GEMMThreads.count` cores; callers that already
+/// run one product per core pass `parallel: false`.
 public func gemm(
     _ transA: Transpose, _ transB: Transpose,
     m: Int, n: Int, k: Int,
@@ -22,19 +27,8 @@ public func gemm(
     a: UnsafePointer<Float>, lda: Int,
     b: UnsafePointer<Float>, ldb: Int,
     beta: Float = 0,
-    c: UnsafeMutablePointer<Float>, ldc: Int
-) {
-    sgemmRowMajor(transA, transB, m: m, n: n, k: k, alpha: alpha,
-                  a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
-}
-
-@usableFromInline
-func sgemmRowMajor(
-    _ transA: Transpose, _ transB: Transpose,
-    m: Int, n: Int, k: Int, alpha: Float,
-    a: UnsafePointer<Float>, lda: Int,
-    b: UnsafePointer<Float>, ldb: Int,
-    beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
+    c: UnsafeMutablePointer<Float>, ldc: Int,
+    parallel: Bool = true
 ) {
     precondition(m >= 0 && n >= 0 && k >= 0, "gemm: negative size m=\(m) n=\(n) k=\(k)")
     precondition(lda >= max(1, transA == .none ? k : m), "gemm: lda \(lda) too small for m=\(m) k=\(k) \(transA)")
@@ -49,10 +43,46 @@ func sgemmRowMajor(
         }
         return
     }
+    let parts = parallel ? GEMMThreads.parts(m: m, n: n, k: k) : 1
+    if parts == 1 {
+        sgemmOnOneThread(transA, transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
+                         beta: beta, c: c, ldc: ldc)
+        return
+    }
+    // Blocks of C's longer side, in multiples of 16 so each block keeps OpenBLAS's full-width kernels.
+    let splitRows = m >= n
+    let length = splitRows ? m : n
+    DispatchQueue.concurrentPerform(iterations: parts) { part in
+        let lo = GEMMThreads.boundary(part, of: parts, length: length)
+        let hi = GEMMThreads.boundary(part + 1, of: parts, length: length)
+        guard lo < hi else { return }
+        if splitRows {
+            sgemmOnOneThread(transA, transB, m: hi - lo, n: n, k: k, alpha: alpha,
+                             a: transA == .none ? a + lo * lda : a + lo, lda: lda, b: b, ldb: ldb,
+                             beta: beta, c: c + lo * ldc, ldc: ldc)
+        } else {
+            sgemmOnOneThread(transA, transB, m: m, n: hi - lo, k: k, alpha: alpha, a: a, lda: lda,
+                             b: transB == .none ? b + lo : b + lo * ldb, ldb: ldb,
+                             beta: beta, c: c + lo, ldc: ldc)
+        }
+    }
+}
+
+private func sgemmOnOneThread(
+    _ transA: Transpose, _ transB: Transpose,
+    m: Int, n: Int, k: Int, alpha: Float,
+    a: UnsafePointer<Float>, lda: Int,
+    b: UnsafePointer<Float>, ldb: Int,
+    beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
+) {
+    _ = openBLASOnOneThread
     cblas_sgemm(CblasRowMajor, transA.cblas, transB.cblas,
                 Int32(m), Int32(n), Int32(k), alpha,
                 a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
 }
+
+/// Set once, before the first product: OpenBLAS computes on the calling thread from then on.
+private let openBLASOnOneThread: Void = openblas_set_num_threads(1)
 
 /// The same product over `count` matrices laid out at fixed strides (batched attention, per-image
 /// products): C_i ← alpha·op(A_i)·op(B_i) + beta·C_i.
@@ -65,9 +95,9 @@ public func gemmBatched(
     c: UnsafeMutablePointer<Float>, ldc: Int, strideC: Int
 ) {
     for i in 0..<count {
-        sgemmRowMajor(transA, transB, m: m, n: n, k: k, alpha: alpha,
-                      a: a + i * strideA, lda: lda, b: b + i * strideB, ldb: ldb,
-                      beta: beta, c: c + i * strideC, ldc: ldc)
+        gemm(transA, transB, m: m, n: n, k: k, alpha: alpha,
+             a: a + i * strideA, lda: lda, b: b + i * strideB, ldb: ldb,
+             beta: beta, c: c + i * strideC, ldc: ldc)
     }
 }
 
@@ -93,30 +123,38 @@ public func matmul(_ a: Tensor, _ b: Tensor,
     return out
 }
 
-/// How many threads OpenBLAS uses; set once at start-up (benchmarks compare 1 and 2).
-public enum BLASThreads {
-    public static func set(_ count: Int) { openblas_set_num_threads(Int32(count)) }
-    public static var current: Int { Int(openblas_get_num_threads()) }
-    /// The kernel OpenBLAS chose for this processor (e.g. "Haswell", "SkylakeX").
+/// How many cores `gemm` spreads one product over. Set it once at start-up (the benchmarks
+/// compare 1 and 2); results are the same for a given count whichever threads call `gemm`.
+public enum GEMMThreads {
+    nonisolated(unsafe) public static var count = ProcessInfo.processInfo.activeProcessorCount
+    /// The kernel OpenBLAS chose for this processor (e.g. "Haswell", "Zen", "SkylakeX").
     public static var coreName: String { String(cString: openblas_get_corename()) }
 
-    /// Runs `body` with OpenBLAS on one thread, then restores the previous count: for callers
-    /// that run independent products on every core themselves (a convolution's chunks).
-    public static func withOneThread<R>(_ body: () throws -> R) rethrows -> R {
-        let previous = current
-        if previous != 1 { set(1) }
-        defer { if previous != 1 { set(previous) } }
-        return try body()
+    /// Products below this many multiply-adds run on one core: splitting costs more than it saves.
+    static let minimumSplitWork = 1 << 20
+
+    static func parts(m: Int, n: Int, k: Int) -> Int {
+        let blocks = max(m, n) / 16
+        guard count > 1, blocks >= 2, m * n * k >= minimumSplitWork else { return 1 }
+        return min(count, blocks)
+    }
+
+    static func boundary(_ part: Int, of parts: Int, length: Int) -> Int {
+        part == parts ? length : min(length, (length * part / parts + 8) / 16 * 16)
     }
 }
 
-/// A direct cblas_sgemm call with no checks or wrapping: only the GEMM benchmark uses it, to
-/// measure what the entry point above costs on top of OpenBLAS.
+/// A direct cblas_sgemm call with OpenBLAS's own threading on `threads` cores: only the GEMM
+/// benchmark uses it, to measure the entry point above against OpenBLAS's best. It changes the
+/// process-wide thread count for the call, so nothing else may run products meanwhile.
 public func directSGEMMForBenchmark(
     m: Int, n: Int, k: Int,
     a: UnsafePointer<Float>, b: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>,
-    transposeB: Bool
+    transposeB: Bool, threads: Int
 ) {
+    _ = openBLASOnOneThread
+    openblas_set_num_threads(Int32(threads))
+    defer { openblas_set_num_threads(1) }
     cblas_sgemm(CblasRowMajor, CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
                 Int32(m), Int32(n), Int32(k), 1, a, Int32(k), b, Int32(transposeB ? k : n), 0, c, Int32(n))
 }

@@ -63,7 +63,7 @@ public enum GEMMBenchmark {
                     }
                     let direct = {
                         directSGEMMForBenchmark(m: shape.m, n: shape.n, k: shape.k, a: A, b: B, c: C,
-                                                transposeB: shape.transposeB)
+                                                transposeB: shape.transposeB, threads: GEMMThreads.count)
                     }
                     ours(); direct()  // warm caches and OpenBLAS's threads
                     let iterations = max(1, Int(minimumSeconds / max(1e-6, seconds(direct))))

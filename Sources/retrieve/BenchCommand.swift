@@ -37,10 +37,10 @@ struct GEMMBenchCommand: ParsableCommand {
     }
 
     func run() throws {
-        if let threads { BLASThreads.set(threads) }
+        if let threads { GEMMThreads.count = threads }
         var rows: [GEMMBenchmarkRow] = []
         if !json {
-            Console.error("OpenBLAS kernel \(BLASThreads.coreName), \(BLASThreads.current) threads")
+            Console.error("OpenBLAS kernel \(GEMMThreads.coreName), \(GEMMThreads.count) threads")
             print(pad("shape", 26) + pad("m", 9) + pad("n", 6) + pad("k", 6) + pad("ours GF/s", 11) + pad("cblas GF/s", 11) + "ratio")
         }
         for shape in GEMMBenchmark.standardShapes(batch: batch) {
@@ -70,7 +70,7 @@ struct GEMMBenchCommand: ParsableCommand {
             struct Report: Encodable {
                 let kernel: String; let threads: Int; let rows: [GEMMBenchmarkRow]; let convolutions: [ConvolutionRow]
             }
-            try Console.printJSON(Report(kernel: BLASThreads.coreName, threads: BLASThreads.current, rows: rows,
+            try Console.printJSON(Report(kernel: GEMMThreads.coreName, threads: GEMMThreads.count, rows: rows,
                                          convolutions: convolutions))
         }
     }
@@ -103,7 +103,7 @@ struct TrainBenchCommand: ParsableCommand {
         if architecture.arch == .standard && architecture.norm == nil && architecture.positionEmbeddings == nil {
             configuration = .reference
         }
-        if !json { Console.error("OpenBLAS kernel \(BLASThreads.coreName), \(BLASThreads.current) threads; norm \(configuration.normalization.rawValue), position embeddings \(configuration.positionEmbeddings)") }
+        if !json { Console.error("OpenBLAS kernel \(GEMMThreads.coreName), \(GEMMThreads.count) threads; norm \(configuration.normalization.rawValue), position embeddings \(configuration.positionEmbeddings)") }
         var rows: [TrainingBenchmark.Row] = []
         for b in batch {
             let row = TrainingBenchmark.throughput(batch: b, configuration: configuration, steps: steps)
@@ -113,7 +113,7 @@ struct TrainBenchCommand: ParsableCommand {
         let profile = noProfile ? [] : TrainingBenchmark.profile(batch: batch.last ?? 128, configuration: configuration)
         if json {
             struct Report: Encodable { let kernel: String; let rows: [TrainingBenchmark.Row]; let profile: [TrainingBenchmark.ProfileEntry] }
-            try Console.printJSON(Report(kernel: BLASThreads.coreName, rows: rows, profile: profile))
+            try Console.printJSON(Report(kernel: GEMMThreads.coreName, rows: rows, profile: profile))
             return
         }
         if !profile.isEmpty {

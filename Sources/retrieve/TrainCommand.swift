@@ -34,6 +34,9 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Peak learning rate (AdamW, warm-up then cosine).")
     var lr = 2e-3
 
+    @Option(help: "Learning-rate multiplier for the word and position embedding tables.")
+    var embeddingLR = TrainingOptions().embeddingLearningRateMultiplier
+
     @Option(help: "Decoupled weight decay (not on biases, norms or the temperature).")
     var weightDecay = 0.05
 
@@ -81,6 +84,7 @@ struct TrainCommand: ParsableCommand {
         o.batchSize = batch
         o.learningRate = lr
         o.weightDecay = weightDecay
+        o.embeddingLearningRateMultiplier = embeddingLR
         o.seed = seed
         o.loss = loss == .npair ? .nPair : .hinge(margin: margin)
         if noAugment {

@@ -1,5 +1,15 @@
+import Foundation
 import Testing
 @testable import Neural
+
+/// Per-slot results written by concurrent workers.
+private final class ConcurrentResults: @unchecked Sendable {
+    private var values: [[Float]]
+    private let lock = NSLock()
+    init(count: Int) { values = Array(repeating: [], count: count) }
+    func set(_ i: Int, _ v: [Float]) { lock.lock(); values[i] = v; lock.unlock() }
+    func value(_ i: Int) -> [Float] { lock.lock(); defer { lock.unlock() }; return values[i] }
+}
 
 /// Naive triple loop in Double: the reference every GEMM shape is checked against.
 private func naiveGEMM(_ ta: Bool, _ tb: Bool, m: Int, n: Int, k: Int, alpha: Float,
@@ -21,7 +31,9 @@ private func naiveGEMM(_ ta: Bool, _ tb: Bool, m: Int, n: Int, k: Int, alpha: Fl
 
 struct GEMMTests {
     static let shapes: [(Int, Int, Int)] = [(1, 1, 1), (7, 1, 129), (1, 129, 7), (129, 7, 1),
-                                             (13, 17, 19), (64, 33, 5), (3, 2, 300)]
+                                             (13, 17, 19), (64, 33, 5), (3, 2, 300),
+                                             // Large enough to be split over the cores: by rows, by columns.
+                                             (301, 70, 60), (50, 517, 45)]
 
     @Test(arguments: [(false, false), (false, true), (true, false), (true, true)])
     func matchesNaiveReference(transposes: (Bool, Bool)) {
@@ -49,6 +61,31 @@ struct GEMMTests {
                 #expect(abs(c[i] - expected[i]) <= 1e-4 * Float(k).squareRoot() + 1e-5,
                         "m=\(m) n=\(n) k=\(k) ta=\(ta) tb=\(tb) at \(i)")
             }
+        }
+    }
+
+    /// OpenBLAS's rounding depends on its thread count, which is process-wide: products and
+    /// convolutions run by other threads at the same time must not change a result (an app may
+    /// embed on several threads; resume is asserted bit-exact).
+    @Test func resultsDoNotDependOnConcurrentWork() {
+        var rng = SeededGenerator(seed: 3)
+        let (m, n, k) = (257, 192, 160)
+        let a = Tensor(randomNormal: [m, k], std: 1, using: &rng), b = Tensor(randomNormal: [k, n], std: 1, using: &rng)
+        let images = Tensor(randomNormal: [8, 16, 16, 8], std: 1, using: &rng)
+        let alone = matmul(a, b).data
+        let results = ConcurrentResults(count: 8)
+        DispatchQueue.concurrentPerform(iterations: 8) { i in
+            if i % 2 == 0 {
+                var convRNG = SeededGenerator(seed: UInt64(i))
+                let conv = Conv2D(inChannels: 8, outChannels: 16, kernelSize: 3, padding: 1, name: "c", rng: &convRNG)
+                conv.columnBudgetBytes = 16 << 10  // many chunks, one per core at a time
+                for _ in 0..<20 { _ = conv.forward(images) }
+            } else {
+                for _ in 0..<20 { results.set(i, matmul(a, b).data) }
+            }
+        }
+        for i in stride(from: 1, to: 8, by: 2) {
+            #expect(results.value(i) == alone, "product \(i), run beside convolutions, differs from the one run alone")
         }
     }
 

@@ -44,9 +44,7 @@ extension Conv2D {
             work(0, parallel: true)
             return
         }
-        BLASThreads.withOneThread {
-            DispatchQueue.concurrentPerform(iterations: workers) { work($0, parallel: false) }
-        }
+        DispatchQueue.concurrentPerform(iterations: workers) { work($0, parallel: false) }
     }
 
     /// The convolution chunk by chunk: `output(chunk)` says where its (n·Ho·Wo, Cout) result goes
@@ -76,7 +74,7 @@ extension Conv2D {
                         a = UnsafePointer(cols)
                     }
                     gemm(.none, .transposed, m: rows, n: cout, k: K, a: a, lda: K,
-                         b: packed, ldb: K, beta: pb.count > 0 ? 1 : 0, c: yChunk, ldc: cout)
+                         b: packed, ldb: K, beta: pb.count > 0 ? 1 : 0, c: yChunk, ldc: cout, parallel: c.parallel)
                     finish(c, yChunk)
                 }
             }
@@ -118,12 +116,12 @@ extension Conv2D {
                     }
                     // dW (Cout, K) += dyᵀ (Cout, rows) · cols (rows, K)
                     gemm(.transposed, .none, m: cout, n: K, k: rows, a: dyChunk, lda: cout,
-                         b: a, ldb: K, beta: 1, c: space.weightGradient.pointer, ldc: K)
+                         b: a, ldb: K, beta: 1, c: space.weightGradient.pointer, ldc: K, parallel: c.parallel)
                     if propagate, let dxBase {
                         let dxChunk = dxBase + c.start * g.imageSize
                         // dcols (rows, K) = dy (rows, Cout) · W (Cout, K), then folded onto dx.
                         gemm(.none, .none, m: rows, n: K, k: cout, a: dyChunk, lda: cout,
-                             b: packed, ldb: K, c: cols ?? dxChunk, ldc: K)
+                             b: packed, ldb: K, c: cols ?? dxChunk, ldc: K, parallel: c.parallel)
                         if let cols { col2im(g, images: c.count, cols: cols, dx: dxChunk, parallel: c.parallel) }
                     }
                 }

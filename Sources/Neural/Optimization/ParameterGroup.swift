@@ -45,11 +45,21 @@ extension ParameterGroup {
     /// "no_decay" (biases, normalisation, temperature) with none. Frozen rows (an embedding's
     /// padding row) are skipped by the optimizers themselves, so they get no decay either.
     /// Empty groups are left out; parameter order is kept within each group.
-    public static func byRole(_ parameters: [Parameter], weightDecay: Float) -> [ParameterGroup] {
-        let decayed = parameters.filter { decays($0.role) }
+    ///
+    /// With `embeddingLearningRateMultiplier` ≠ 1, embedding tables form a third group,
+    /// "embeddings", decayed like weights but stepped at that multiple of the rate.
+    public static func byRole(_ parameters: [Parameter], weightDecay: Float,
+                              embeddingLearningRateMultiplier: Float = 1) -> [ParameterGroup] {
+        let separateEmbeddings = embeddingLearningRateMultiplier != 1
+        let decayed = parameters.filter { decays($0.role) && !(separateEmbeddings && $0.role == .embedding) }
+        let embeddings = separateEmbeddings ? parameters.filter { $0.role == .embedding } : []
         let plain = parameters.filter { !decays($0.role) }
         var groups: [ParameterGroup] = []
         if !decayed.isEmpty { groups.append(ParameterGroup(name: "decay", parameters: decayed, weightDecay: weightDecay)) }
+        if !embeddings.isEmpty {
+            groups.append(ParameterGroup(name: "embeddings", parameters: embeddings, weightDecay: weightDecay,
+                                         learningRateMultiplier: embeddingLearningRateMultiplier))
+        }
         if !plain.isEmpty { groups.append(ParameterGroup(name: "no_decay", parameters: plain, weightDecay: 0)) }
         return groups
     }

@@ -49,7 +49,8 @@ public final class Trainer {
         let lr = Float(options.learningRate)
         schedule = WarmupCosineSchedule(baseRate: lr, warmupSteps: options.resolvedWarmup(totalSteps: totalSteps),
                                         totalSteps: totalSteps, finalRate: lr * Float(options.finalLearningRateFraction))
-        optimizer = AdamW(groups: ParameterGroup.byRole(model.parameters, weightDecay: Float(options.weightDecay)))
+        optimizer = AdamW(groups: ParameterGroup.byRole(model.parameters, weightDecay: Float(options.weightDecay),
+                                                        embeddingLearningRateMultiplier: Float(options.embeddingLearningRateMultiplier)))
         let monitoredLoss: MonitoredLoss
         switch options.loss {
         case .nPair: monitoredLoss = .nPair

@@ -29,6 +29,9 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
     public var learningRate = 2e-3
     /// Decoupled weight decay on weights and embeddings (never biases, norms or the temperature).
     public var weightDecay = 0.05
+    /// Embedding tables step at this multiple of the learning rate. They start N(0, 1), as in
+    /// PyTorch, so at the shared rate a short run barely moves the words' vectors.
+    public var embeddingLearningRateMultiplier = 1.0
     /// Warm-up steps; nil picks 5% of the run, at most 200.
     public var warmupSteps: Int?
     /// The learning rate at the end of the cosine, as a fraction of the peak.
@@ -62,6 +65,7 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
         if epochs < 1 { return "epochs must be at least 1, got \(epochs)" }
         if batchSize < 2 { return "batch size must be at least 2 (a pair needs a negative), got \(batchSize)" }
         if !(learningRate > 0 && learningRate < 1) { return "learning rate must be in (0, 1), got \(learningRate)" }
+        if !(embeddingLearningRateMultiplier > 0) { return "embedding learning-rate multiplier must be positive, got \(embeddingLearningRateMultiplier)" }
         if weightDecay < 0 { return "weight decay must not be negative, got \(weightDecay)" }
         if let c = clipNorm, !(c > 0) { return "clip norm must be positive, got \(c)" }
         if case .hinge(let m) = loss, !(m > 0) { return "hinge margin must be positive, got \(m)" }
