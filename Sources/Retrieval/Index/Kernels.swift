@@ -1,6 +1,7 @@
 // The memory-bound inner loops of search: dot products of one query with many Float rows or
 // 8-bit codes (SIMD over unsafe pointers), written into a score buffer that the top-k scan
 // then reads. Large products (many queries × many rows) go through `gemm` instead.
+import CKernels
 import Foundation
 
 @usableFromInline typealias Vec = SIMD8<Float>
@@ -63,22 +64,14 @@ enum RowSource: @unchecked Sendable {
 
 /// Scores of one (already transformed, for codes) query against rows [start, start+count):
 /// written to `out`. `bias` is added to every score (the SQ8 offset term; 0 for Float rows).
-@inlinable
+/// Runs the CKernels loops (AVX2+FMA when the processor has them).
 func scoreRows(_ source: RowSource, start: Int, count: Int, dimension d: Int,
                query: UnsafePointer<Float>, bias: Float, out: UnsafeMutablePointer<Float>) {
     switch source {
     case .float(let rows):
-        var p = rows + start * d
-        for i in 0..<count {
-            out[i] = dotProduct(query, p, d)
-            p += d
-        }
+        rk_dot_rows(query, rows + start * d, count, d, bias, out)
     case .codes(let codes):
-        var p = codes + start * d
-        for i in 0..<count {
-            out[i] = bias + dotProductCodes(query, p, d)
-            p += d
-        }
+        rk_dot_codes(query, codes + start * d, count, d, bias, out)
     }
 }
 
