@@ -77,3 +77,5 @@ ptrdiff_t rk_argmax_minus(const float *s, const float *h, ptrdiff_t n, float *be
     *best = b;
     return arg;
 }
+
+ptrdiff_t rk_fetch_add(ptrdiff_t *p, ptrdiff_t v) { return __atomic_fetch_add(p, v, __ATOMIC_RELAXED); }

@@ -29,6 +29,9 @@ void rk_dot_codes(const float *q, const uint8_t *codes, ptrdiff_t n, ptrdiff_t d
 /// The first j < n maximising s[j] − h[j]; its value goes to *best. n must be ≥ 1.
 ptrdiff_t rk_argmax_minus(const float *s, const float *h, ptrdiff_t n, float *best);
 
+/// Atomically adds v to *p and returns the old value (relaxed): a shared work counter.
+ptrdiff_t rk_fetch_add(ptrdiff_t *p, ptrdiff_t v);
+
 #ifdef __cplusplus
 }
 #endif

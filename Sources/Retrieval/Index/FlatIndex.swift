@@ -1,6 +1,7 @@
 // Exact inner-product search over all rows (FAISS IndexFlatIP), rows as Float32 or SQ8 codes.
 // Many queries: one `gemm` per (query block × row block) into a bounded score buffer, fused at
-// once into per-query heaps on all threads. Few queries: a SIMD scan, rows split over threads.
+// once into per-query heaps on all threads. Few queries: a SIMD scan, pieces of rows shared
+// out to the threads from a counter.
 import Neural
 
 /// An exact index of (n, d) rows, normally L2-normalised embeddings; ids are add order.
@@ -106,7 +107,7 @@ public struct FlatIndex: Sendable {
         return rows.withUnsafeBufferPointer { body(.float($0.baseAddress!)) }
     }
 
-    /// Few queries: each thread scans a contiguous share of rows into its own heaps.
+    /// Few queries: threads take pieces of rows from a shared counter, each into its own heaps.
     private func scanSearch(_ queries: UnsafePointer<Float>, count q: Int, k: Int) -> [TopKHeap] {
         let d = dimension, n = count, p = parameters
         // SQ8: per-query transformed vectors and offsets.
@@ -123,19 +124,23 @@ public struct FlatIndex: Sendable {
             transformed.withUnsafeBufferPointer { tq in
                 perThread.withUnsafeMutableBufferPointer { heaps in
                     let queryBase = quantizer == nil ? queries : tq.baseAddress!
-                    parallelFor(threads) { t in
-                        let range = splitRange(n, parts: threads, part: t)
-                        withUnsafeTemporaryAllocation(of: Float.self, capacity: p.scanChunk) { buf in
-                            var start = range.lowerBound
-                            while start < range.upperBound {
-                                let m = min(p.scanChunk, range.upperBound - start)
-                                for i in 0..<q {
-                                    scoreRows(source, start: start, count: m, dimension: d,
-                                              query: queryBase + i * d, bias: biases[i], out: buf.baseAddress!)
-                                    scanScores(buf.baseAddress!, count: m, firstID: start, into: &heaps[t][i])
-                                }
-                                start += m
+                    // Pieces of 32 chunks (16k rows) taken from a shared counter: a late thread finds less left.
+                    let piece = 32 * p.scanChunk
+                    let pieces = (n + piece - 1) / piece
+                    let scratch = UnsafeMutablePointer<Float>.allocate(capacity: p.scanChunk * threads)
+                    defer { scratch.deallocate() }
+                    parallelItems(pieces, slots: threads) { t, item in
+                        let buf = scratch + t * p.scanChunk
+                        var start = item * piece
+                        let end = min(n, start + piece)
+                        while start < end {
+                            let m = min(p.scanChunk, end - start)
+                            for i in 0..<q {
+                                scoreRows(source, start: start, count: m, dimension: d,
+                                          query: queryBase + i * d, bias: biases[i], out: buf)
+                                scanScores(buf, count: m, firstID: start, into: &heaps[t][i])
                             }
+                            start += m
                         }
                     }
                 }

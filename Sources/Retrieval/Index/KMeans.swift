@@ -68,8 +68,8 @@ public struct KMeans: Sendable {
     }
 
     /// For each row, the centre maximising x·c − ‖c‖²/2 (the nearest in L2; for unit centres,
-    /// the best inner product) and that score. Rows go in tiles of `assignBlock`, dealt to the
-    /// threads; each thread runs a one-thread `gemm` per tile and takes each row's argmax while
+    /// the best inner product) and that score. Rows go in tiles of `assignBlock`, taken from a
+    /// shared counter by the threads; each thread runs a one-thread `gemm` per tile and takes each row's argmax while
     /// the tile's scores are still in its cache (no OpenBLAS pool spinning between phases).
     public func assign(_ data: UnsafePointer<Float>, count n: Int, dimension d: Int, centroids: [Float],
                        assignment: inout [Int32], bestScore: inout [Float]) {
@@ -86,18 +86,17 @@ public struct KMeans: Sendable {
         let workers = max(1, min(threads, tiles))
         let assignTiles = { (c: UnsafePointer<Float>, h: UnsafePointer<Float>,
                              asg: UnsafeMutablePointer<Int32>, bs: UnsafeMutablePointer<Float>) in
-            parallelFor(workers) { w in
-                let scores = UnsafeMutablePointer<Float>.allocate(capacity: block * k)
-                defer { scores.deallocate() }
-                for tile in stride(from: w, to: tiles, by: workers) {
-                    let start = tile * block, m = min(block, n - start)
-                    gemm(.none, .transposed, m: m, n: k, k: d, a: data + start * d, lda: d,
-                         b: c, ldb: d, c: scores, ldc: k)
-                    for i in 0..<m {
-                        var best: Float = 0
-                        asg[start + i] = Int32(rk_argmax_minus(scores + i * k, h, k, &best))
-                        bs[start + i] = best
-                    }
+            let scratch = UnsafeMutablePointer<Float>.allocate(capacity: workers * block * k)
+            defer { scratch.deallocate() }
+            parallelItems(tiles, slots: workers) { w, tile in
+                let scores = scratch + w * block * k
+                let start = tile * block, m = min(block, n - start)
+                gemm(.none, .transposed, m: m, n: k, k: d, a: data + start * d, lda: d,
+                     b: c, ldb: d, c: scores, ldc: k)
+                for i in 0..<m {
+                    var best: Float = 0
+                    asg[start + i] = Int32(rk_argmax_minus(scores + i * k, h, k, &best))
+                    bs[start + i] = best
                 }
             }
         }

@@ -92,6 +92,27 @@ func parallelFor(_ parts: Int, _ body: (Int) -> Void) {
     }
 }
 
+/// Runs `body(slot, item)` for every item in 0..<items: `slots` workers (the caller among them)
+/// take items in order from a shared counter, so a worker the scheduler starts late finds less
+/// or nothing left instead of holding the caller up. Each slot runs on one thread at a time, so
+/// per-slot state (heaps, scratch) needs no lock.
+func parallelItems(_ items: Int, slots: Int, _ body: (Int, Int) -> Void) {
+    if slots <= 1 || items <= 1 {
+        for i in 0..<items { body(0, i) }
+        return
+    }
+    let counter = UnsafeMutablePointer<Int>.allocate(capacity: 1)
+    counter.initialize(to: 0)
+    defer { counter.deallocate() }
+    DispatchQueue.concurrentPerform(iterations: slots) { slot in
+        while true {
+            let i = rk_fetch_add(counter, 1)
+            if i >= items { break }
+            body(slot, i)
+        }
+    }
+}
+
 /// Per-call knobs shared by the flat and IVF indexes; tests shrink the blocks to hit edges.
 public struct SearchParameters: Sendable, Equatable {
     /// Queries per GEMM block in batched search.
