@@ -117,8 +117,9 @@ func parallelItems(_ items: Int, slots: Int, _ body: (Int, Int) -> Void) {
 public struct SearchParameters: Sendable, Equatable {
     /// Queries per GEMM block in batched search.
     public var queryBlock: Int = 1024
-    /// Rows per GEMM block in batched search (the score block is queryBlock × rowBlock Floats).
-    public var rowBlock: Int = 8192
+    /// Rows per GEMM tile in batched search (each thread's score tile is queryBlock × rowBlock
+    /// Floats: 4 MB, cache-sized, at the defaults).
+    public var rowBlock: Int = 1024
     /// Below this many queries, search scans rows with SIMD dot products instead of GEMM.
     public var smallQueryLimit: Int = 8
     /// Rows scored per scan chunk before the top-k pass (bounded scratch per thread).
