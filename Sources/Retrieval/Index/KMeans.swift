@@ -23,7 +23,8 @@ public struct KMeans: Sendable {
         self.clusters = clusters
     }
 
-    /// Centres (clusters, d) and Σ‖x − c(x)‖² over the sample before each update and after the last.
+    /// Centres (clusters, d) and Σ‖x − c(x)‖² over the sample before each update (one per
+    /// iteration, as FAISS's objective; the centres after the last update are not re-scored).
     public struct Result: Sendable {
         public var centroids: Tensor
         public var inertia: [Double]
@@ -54,13 +55,13 @@ public struct KMeans: Sendable {
         var assignment = [Int32](repeating: 0, count: sampleCount)
         var best = [Float](repeating: 0, count: sampleCount)
         var inertia: [Double] = []
-        for iteration in 0...iterations {
+        // As FAISS: `iterations` assignments, each followed by an update (no final assignment).
+        for _ in 0..<iterations {
             sample.withUnsafeBufferPointer { s in
                 assign(s.baseAddress!, count: sampleCount, dimension: d, centroids: centroids,
                        assignment: &assignment, bestScore: &best)
             }
             inertia.append(Double(norms) - 2 * best.reduce(0.0) { $0 + Double($1) })
-            if iteration == iterations { break }
             update(sample, count: sampleCount, dimension: d, assignment: assignment,
                    centroids: &centroids, using: &rng)
         }
