@@ -22,10 +22,12 @@ let package = Package(
                        providers: [.apt(["libopenblas-dev"])]),
         .target(name: "CImageCodecs",
                 linkerSettings: [.linkedLibrary("png16"), .linkedLibrary("jpeg")]),
+        // AVX2+FMA search kernels chosen at run time, portable C elsewhere (Retrieval's scans).
+        .target(name: "CKernels"),
         .target(name: "Neural", dependencies: ["CBLAS"], swiftSettings: strict),
         .target(name: "Vision", dependencies: ["Neural", "CImageCodecs"], swiftSettings: strict),
         .target(name: "Text", dependencies: ["Neural"], swiftSettings: strict),
-        .target(name: "Retrieval", dependencies: ["Neural", "Vision", "Text"], swiftSettings: strict),
+        .target(name: "Retrieval", dependencies: ["Neural", "Vision", "Text", "CKernels"], swiftSettings: strict),
         .executableTarget(name: "retrieve",
                           dependencies: ["Retrieval", "Neural", "Vision", "Text",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],

@@ -19,6 +19,7 @@ struct QueryCommand: ParsableCommand {
               retrieve query "a red circle" -k 5
               retrieve query --queries questions.txt --json
               retrieve query "a blue square" --grid results.png
+              retrieve query --queries questions.txt --grid sheet.png   (sheet-1.png, sheet-2.png, …)
               retrieve query --image photos/cat.jpg
             """
     )
@@ -44,7 +45,7 @@ struct QueryCommand: ParsableCommand {
     @Flag(help: "Fold near-identical results (same bytes, or embeddings with cosine above 0.98).")
     var dedup = false
 
-    @Option(help: ArgumentHelp("Write the (first query's) results as a PNG contact sheet.", valueName: "file.png"))
+    @Option(help: ArgumentHelp("Write the results as a PNG contact sheet; with --queries, one sheet per query: FILE-1.png, FILE-2.png, … in line order.", valueName: "file.png"))
     var grid: String?
 
     @Option(help: ArgumentHelp("Many queries, one per line, answered as one batch.", valueName: "file"))
@@ -105,9 +106,15 @@ struct QueryCommand: ParsableCommand {
             }
             results = answer.results
         }
-        if let grid, let first = results.first {
-            try ContactSheet.write(first, to: URL(fileURLWithPath: grid))
-            Console.error("wrote \(grid)")
+        if let grid {
+            if queries != nil {
+                // One sheet per query: FILE-1.png for the first line of --queries, and so on.
+                let urls = try ContactSheet.writeEach(results, to: URL(fileURLWithPath: grid))
+                for (url, query) in zip(urls, texts) { Console.error("wrote \(url.path) (\"\(query)\")") }
+            } else if let first = results.first {
+                try ContactSheet.write(first, to: URL(fileURLWithPath: grid))
+                Console.error("wrote \(grid)")
+            }
         }
         print(results: results, texts: texts, cwd: cwd)
     }

@@ -15,7 +15,7 @@ struct SearchBenchCommand: ParsableCommand {
             file of the vectors and answer one query. --db/--queries-file run on given float32
             .npy arrays (e.g. the vectors faiss_bench.py saved), so FAISS can be compared on the
             same data. --json: {"flat":[{"queries":Q,"qps":…}],"ivf":[{"nprobe":…,"qps":…,
-            "qps_batched":…,"recall10":…}],"load_s":…}.
+            "qps_batched":…,"recall10":…}],"load_s":…,"nlist":…,"train_s":…,"add_s":…}.
             """
     )
 
@@ -37,6 +37,12 @@ struct SearchBenchCommand: ParsableCommand {
     @Option(parsing: .upToNextOption, help: "nprobe values for IVF.")
     var nprobe: [Int] = [8, 16, 32, 64, 128]
 
+    @Option(parsing: .upToNextOption, help: "Flat query batch sizes (default: 1, 16 and all queries).")
+    var flatBatches: [Int] = []
+
+    @Option(help: "Search and k-means threads (default: every core).")
+    var threads: Int?
+
     @Option(help: "Seconds per throughput figure.")
     var budget = 2.0
 
@@ -45,6 +51,9 @@ struct SearchBenchCommand: ParsableCommand {
 
     func validate() throws {
         guard rows > 0, dim > 0, queries > 0 else { throw ValidationError("--rows, --dim and --queries must be positive") }
+        guard flatBatches.allSatisfy({ $0 > 0 }), threads.map({ $0 > 0 }) ?? true else {
+            throw ValidationError("--flat-batches and --threads must be positive")
+        }
         guard (db == nil) == (queriesFile == nil) else { throw ValidationError("--db and --queries-file go together") }
     }
 
@@ -55,7 +64,11 @@ struct SearchBenchCommand: ParsableCommand {
         config.dimension = dim
         config.queries = queries
         config.nprobes = nprobe
-        config.batchSizes = Array(Set([1, min(16, queries), queries])).sorted()
+        config.batchSizes = flatBatches.isEmpty ? Array(Set([1, min(16, queries), queries])).sorted() : flatBatches
+        if let threads {
+            config.parameters.threads = threads
+            config.kmeans.threads = threads
+        }
         config.budget = budget
         config.scalarQuantized = false
         var database: Tensor?, queryVectors: Tensor?
@@ -71,12 +84,13 @@ struct SearchBenchCommand: ParsableCommand {
         let result = Result(flat: report.flat.map { .init(queries: $0.batch, qps: $0.queriesPerSecond) },
                             ivf: report.ivf.map { .init(nprobe: $0.nprobe, qps: $0.singleQueriesPerSecond,
                                                         qps_batched: $0.batchedQueriesPerSecond, recall10: $0.recall) },
-                            load_s: load, nlist: report.listCount, train_s: report.trainSeconds)
+                            load_s: load, nlist: report.listCount, train_s: report.trainSeconds,
+                            add_s: report.addSeconds)
         if json { return try Console.printJSON(result) }
         print("\(report.count) rows × \(report.dimension), \(report.queries) queries, k \(report.k)")
         print(pad("flat queries", 14) + "q/s")
         for f in result.flat { print(pad("\(f.queries)", 14) + fixed(f.qps, 1)) }
-        print("IVF nlist \(report.listCount), trained in \(fixed(report.trainSeconds, 1)) s")
+        print("IVF nlist \(report.listCount), trained in \(fixed(report.trainSeconds, 1)) s, rows added in \(fixed(report.addSeconds, 1)) s")
         print(pad("nprobe", 8) + pad("recall@10", 11) + pad("q/s (1 at a time)", 19) + "q/s (batch)")
         for r in result.ivf { print(pad("\(r.nprobe)", 8) + pad(fixed(r.recall10, 3), 11) + pad(fixed(r.qps, 0), 19) + fixed(r.qps_batched, 0)) }
         print("index file open + one query: \(fixed(load, 3)) s")
@@ -107,5 +121,6 @@ struct SearchBenchCommand: ParsableCommand {
         let load_s: Double
         let nlist: Int
         let train_s: Double
+        let add_s: Double
     }
 }

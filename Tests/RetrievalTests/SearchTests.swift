@@ -161,4 +161,21 @@ struct SearchTests {
         let labelRow = (0..<36).map { sheet[4 + $0, 4 + 32 + 3] }
         #expect(labelRow.contains { $0 == (0, 0, 0) })
     }
+
+    @Test func severalQueriesGetOneNumberedSheetEach() throws {
+        let dir = try Self.shapes(3)
+        let pictures = [dir.appendingPathComponent("a/p0.jpg"), dir.appendingPathComponent("missing.png")]
+        // Query 1 found two pictures, query 2 one, query 3 none.
+        let results = [2, 1, 0].map { count in
+            (0..<count).map { SearchResult(path: "", url: pictures[$0], score: 0.5, row: $0) }
+        }
+        let base = dir.deletingLastPathComponent().appendingPathComponent("sheet.png")
+        let urls = try ContactSheet.writeEach(results, to: base, thumbnail: 32, columns: 5)
+        #expect(urls.map(\.lastPathComponent) == ["sheet-1.png", "sheet-2.png", "sheet-3.png"])
+        #expect(!FileManager.default.fileExists(atPath: base.path))
+        let widths = try urls.map { try RGBImage(contentsOf: $0).width }
+        #expect(widths == [2 * 36 + 4, 36 + 4, 36 + 4])
+        #expect(ContactSheet.numberedURLs(URL(fileURLWithPath: "/tmp/x/grid.PNG"), count: 2).map(\.path)
+                == ["/tmp/x/grid-1.PNG", "/tmp/x/grid-2.PNG"])
+    }
 }

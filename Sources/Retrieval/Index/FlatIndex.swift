@@ -1,6 +1,7 @@
 // Exact inner-product search over all rows (FAISS IndexFlatIP), rows as Float32 or SQ8 codes.
-// Many queries: one `gemm` per (query block × row block) into a bounded score buffer, fused at
-// once into per-query heaps on all threads. Few queries: a SIMD scan, rows split over threads.
+// Many queries: (query block × row block) tiles shared out to the threads, each a one-thread
+// `gemm` into a bounded score tile scanned at once into that thread's per-query heaps.
+// Few queries: a SIMD scan, pieces of rows shared out to the threads from a counter.
 import Neural
 
 /// An exact index of (n, d) rows, normally L2-normalised embeddings; ids are add order.
@@ -106,7 +107,7 @@ public struct FlatIndex: Sendable {
         return rows.withUnsafeBufferPointer { body(.float($0.baseAddress!)) }
     }
 
-    /// Few queries: each thread scans a contiguous share of rows into its own heaps.
+    /// Few queries: threads take pieces of rows from a shared counter, each into its own heaps.
     private func scanSearch(_ queries: UnsafePointer<Float>, count q: Int, k: Int) -> [TopKHeap] {
         let d = dimension, n = count, p = parameters
         // SQ8: per-query transformed vectors and offsets.
@@ -123,19 +124,23 @@ public struct FlatIndex: Sendable {
             transformed.withUnsafeBufferPointer { tq in
                 perThread.withUnsafeMutableBufferPointer { heaps in
                     let queryBase = quantizer == nil ? queries : tq.baseAddress!
-                    parallelFor(threads) { t in
-                        let range = splitRange(n, parts: threads, part: t)
-                        withUnsafeTemporaryAllocation(of: Float.self, capacity: p.scanChunk) { buf in
-                            var start = range.lowerBound
-                            while start < range.upperBound {
-                                let m = min(p.scanChunk, range.upperBound - start)
-                                for i in 0..<q {
-                                    scoreRows(source, start: start, count: m, dimension: d,
-                                              query: queryBase + i * d, bias: biases[i], out: buf.baseAddress!)
-                                    scanScores(buf.baseAddress!, count: m, firstID: start, into: &heaps[t][i])
-                                }
-                                start += m
+                    // Pieces of 32 chunks (16k rows) taken from a shared counter: a late thread finds less left.
+                    let piece = 32 * p.scanChunk
+                    let pieces = (n + piece - 1) / piece
+                    let scratch = UnsafeMutablePointer<Float>.allocate(capacity: p.scanChunk * threads)
+                    defer { scratch.deallocate() }
+                    parallelItems(pieces, slots: threads) { t, item in
+                        let buf = scratch + t * p.scanChunk
+                        var start = item * piece
+                        let end = min(n, start + piece)
+                        while start < end {
+                            let m = min(p.scanChunk, end - start)
+                            for i in 0..<q {
+                                scoreRows(source, start: start, count: m, dimension: d,
+                                          query: queryBase + i * d, bias: biases[i], out: buf)
+                                scanScores(buf, count: m, firstID: start, into: &heaps[t][i])
                             }
+                            start += m
                         }
                     }
                 }
@@ -146,50 +151,48 @@ public struct FlatIndex: Sendable {
         return merged
     }
 
-    /// Many queries: GEMM per block, each score block scanned at once into the heaps.
+    /// Many queries: tiles of (row block × query block) taken from a shared counter by the
+    /// threads; each runs a one-thread `gemm` into its own score tile and scans it into its own
+    /// heaps while the tile is in cache (no OpenBLAS pool spinning between GEMM and scan).
     private func gemmSearch(_ queries: UnsafePointer<Float>, count q: Int, k: Int) -> [TopKHeap] {
         let d = dimension, n = count, p = parameters
         let qb = max(1, min(p.queryBlock, q)), rb = max(1, min(p.rowBlock, n))
-        var heaps = [TopKHeap](repeating: TopKHeap(capacity: k), count: q)
-        var scores = [Float](repeating: 0, count: qb * rb)
-        var decoded = [Float](repeating: 0, count: quantizer == nil ? 0 : rb * d)
-        withSource { source in
-            scores.withUnsafeMutableBufferPointer { sc in
-                decoded.withUnsafeMutableBufferPointer { dec in
-                    heaps.withUnsafeMutableBufferPointer { hp in
-                        for rowStart in stride(from: 0, to: n, by: rb) {
-                            let rn = min(rb, n - rowStart)
-                            let block: UnsafePointer<Float>
-                            switch source {
-                            case .float(let base):
-                                block = base + rowStart * d
-                            case .codes(let base):
-                                let decodeThreads = max(1, min(p.threads, rn / 256))
-                                parallelFor(decodeThreads) { t in
-                                    let r = splitRange(rn, parts: decodeThreads, part: t)
-                                    quantizer!.decode(base + (rowStart + r.lowerBound) * d, count: r.count,
-                                                      into: dec.baseAddress! + r.lowerBound * d)
-                                }
-                                block = UnsafePointer(dec.baseAddress!)
-                            }
-                            for queryStart in stride(from: 0, to: q, by: qb) {
-                                let qn = min(qb, q - queryStart)
-                                gemm(.none, .transposed, m: qn, n: rn, k: d,
-                                     a: queries + queryStart * d, lda: d, b: block, ldb: d,
-                                     c: sc.baseAddress!, ldc: rn)
-                                let threads = max(1, min(p.threads, qn))
-                                parallelFor(threads) { t in
-                                    for i in splitRange(qn, parts: threads, part: t) {
-                                        scanScores(sc.baseAddress! + i * rn, count: rn, firstID: rowStart,
-                                                   into: &hp[queryStart + i])
-                                    }
-                                }
-                            }
+        let rowBlocks = (n + rb - 1) / rb, queryBlocks = (q + qb - 1) / qb
+        let tiles = rowBlocks * queryBlocks
+        let workers = max(1, min(p.threads, tiles))
+        var perThread = [[TopKHeap]](repeating: [TopKHeap](repeating: TopKHeap(capacity: k), count: q), count: workers)
+        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: workers * qb * rb)
+        defer { scratch.deallocate() }
+        let decoded = UnsafeMutablePointer<Float>.allocate(capacity: quantizer == nil ? 1 : workers * rb * d)
+        defer { decoded.deallocate() }
+        let run = {
+            withSource { source in
+                perThread.withUnsafeMutableBufferPointer { heaps in
+                    parallelItems(tiles, slots: workers) { w, tile in
+                        let rowStart = (tile / queryBlocks) * rb, queryStart = (tile % queryBlocks) * qb
+                        let rn = min(rb, n - rowStart), qn = min(qb, q - queryStart)
+                        let block: UnsafePointer<Float>
+                        switch source {
+                        case .float(let base):
+                            block = base + rowStart * d
+                        case .codes(let base):
+                            let dec = decoded + w * rb * d
+                            quantizer!.decode(base + rowStart * d, count: rn, into: dec)
+                            block = UnsafePointer(dec)
+                        }
+                        let sc = scratch + w * qb * rb
+                        gemm(.none, .transposed, m: qn, n: rn, k: d, a: queries + queryStart * d, lda: d,
+                             b: block, ldb: d, c: sc, ldc: rn)
+                        for i in 0..<qn {
+                            scanScores(sc + i * rn, count: rn, firstID: rowStart, into: &heaps[w][queryStart + i])
                         }
                     }
                 }
             }
         }
-        return heaps
+        if workers == 1 { run() } else { BLASThreads.withOneThread { run() } }
+        var merged = perThread[0]
+        for t in 1..<workers { for i in 0..<q { merged[i].merge(perThread[t][i]) } }
+        return merged
     }
 }

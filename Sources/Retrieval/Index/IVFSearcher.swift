@@ -19,11 +19,14 @@ struct IVFSearcher {
         }
     }
 
-    /// One query at a time: its lists dealt round-robin to threads, each with its own heap.
+    /// One query at a time: its lists taken one by one from a shared counter by the threads,
+    /// each with its own heap, so a thread the scheduler starts late never holds the query up.
     func scanEach(_ queries: UnsafePointer<Float>, lists: [[Int]]) -> [TopKHeap] {
         var results: [TopKHeap] = []
         let transformed = UnsafeMutablePointer<Float>.allocate(capacity: d)
         defer { transformed.deallocate() }
+        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: p.scanChunk * max(1, p.threads))
+        defer { scratch.deallocate() }
         withStorage { source, ids in
             for (qi, probes) in lists.enumerated() {
                 var query = queries + qi * d
@@ -36,19 +39,15 @@ struct IVFSearcher {
                 let threads = max(1, min(p.threads, work / 2048 + 1))
                 var heaps = [TopKHeap](repeating: TopKHeap(capacity: k), count: threads)
                 heaps.withUnsafeMutableBufferPointer { hp in
-                    parallelFor(threads) { t in
-                        withUnsafeTemporaryAllocation(of: Float.self, capacity: p.scanChunk) { buf in
-                            for (n, l) in probes.enumerated() where n % threads == t {
-                                var start = index.listOffsets[l]
-                                let end = index.listOffsets[l + 1]
-                                while start < end {
-                                    let m = min(p.scanChunk, end - start)
-                                    scoreRows(source, start: start, count: m, dimension: d, query: query, bias: bias,
-                                              out: buf.baseAddress!)
-                                    scanScores(buf.baseAddress!, count: m, ids: ids + start, into: &hp[t])
-                                    start += m
-                                }
-                            }
+                    parallelItems(probes.count, slots: threads) { t, n in
+                        let l = probes[n], buf = scratch + t * p.scanChunk
+                        var start = index.listOffsets[l]
+                        let end = index.listOffsets[l + 1]
+                        while start < end {
+                            let m = min(p.scanChunk, end - start)
+                            scoreRows(source, start: start, count: m, dimension: d, query: query, bias: bias, out: buf)
+                            scanScores(buf, count: m, ids: ids + start, into: &hp[t])
+                            start += m
                         }
                     }
                 }

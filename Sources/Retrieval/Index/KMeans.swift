@@ -2,6 +2,7 @@
 // number of Lloyd iterations with assignments by `gemm` (score x·c − ‖c‖²/2, argmax), sums
 // split over threads, empty clusters re-seeded from rows of large clusters. Spherical by
 // default (centres renormalised), as FAISS does for inner-product IVF.
+import CKernels
 import Neural
 
 /// Lloyd's k-means on rows of Float; `train` returns centres and the inertia per iteration.
@@ -12,9 +13,9 @@ public struct KMeans: Sendable {
     public var maxPointsPerCluster = 64
     /// Renormalise centres to unit length after each update (inner-product search).
     public var spherical = true
-    /// Rows per GEMM block during assignment (score block = rows × clusters Floats: 64 MB at
-    /// 4000 clusters; 4096 rows measured faster than 1024 at 60k rows × 4000 centres × 256).
-    public var assignBlock = 4096
+    /// Rows per GEMM tile during assignment; each thread holds one tile of rows × clusters
+    /// scores (4 MB at 4000 clusters), small enough to stay in cache for the argmax.
+    public var assignBlock = 256
     public var threads = SearchParameters.defaultThreadCount
 
     public init(clusters: Int) {
@@ -22,7 +23,8 @@ public struct KMeans: Sendable {
         self.clusters = clusters
     }
 
-    /// Centres (clusters, d) and Σ‖x − c(x)‖² over the sample before each update and after the last.
+    /// Centres (clusters, d) and Σ‖x − c(x)‖² over the sample before each update (one per
+    /// iteration, as FAISS's objective; the centres after the last update are not re-scored).
     public struct Result: Sendable {
         public var centroids: Tensor
         public var inertia: [Double]
@@ -53,13 +55,13 @@ public struct KMeans: Sendable {
         var assignment = [Int32](repeating: 0, count: sampleCount)
         var best = [Float](repeating: 0, count: sampleCount)
         var inertia: [Double] = []
-        for iteration in 0...iterations {
+        // As FAISS: `iterations` assignments, each followed by an update (no final assignment).
+        for _ in 0..<iterations {
             sample.withUnsafeBufferPointer { s in
                 assign(s.baseAddress!, count: sampleCount, dimension: d, centroids: centroids,
                        assignment: &assignment, bestScore: &best)
             }
             inertia.append(Double(norms) - 2 * best.reduce(0.0) { $0 + Double($1) })
-            if iteration == iterations { break }
             update(sample, count: sampleCount, dimension: d, assignment: assignment,
                    centroids: &centroids, using: &rng)
         }
@@ -67,36 +69,47 @@ public struct KMeans: Sendable {
     }
 
     /// For each row, the centre maximising x·c − ‖c‖²/2 (the nearest in L2; for unit centres,
-    /// the best inner product) and that score. One `gemm` per block, argmax split over threads.
+    /// the best inner product) and that score. Rows go in tiles of `assignBlock`, taken from a
+    /// shared counter by the threads; each thread runs a one-thread `gemm` per tile and takes each row's argmax while
+    /// the tile's scores are still in its cache (no OpenBLAS pool spinning between phases).
     public func assign(_ data: UnsafePointer<Float>, count n: Int, dimension d: Int, centroids: [Float],
                        assignment: inout [Int32], bestScore: inout [Float]) {
         let k = centroids.count / d
         precondition(k * d == centroids.count && assignment.count >= n && bestScore.count >= n,
                      "KMeans.assign: \(centroids.count) centre values for d=\(d), \(n) rows")
+        if n == 0 { return }
         var halfNorms = [Float](repeating: 0, count: k)
         centroids.withUnsafeBufferPointer { c in
-            for j in 0..<k { halfNorms[j] = 0.5 * dotProduct(c.baseAddress! + j * d, c.baseAddress! + j * d, d) }
+            for j in 0..<k { halfNorms[j] = 0.5 * rk_dot(c.baseAddress! + j * d, c.baseAddress! + j * d, d) }
         }
         let block = max(1, min(assignBlock, n))
-        var scores = [Float](repeating: 0, count: block * k)
-        let threads = self.threads
+        let tiles = (n + block - 1) / block
+        let workers = max(1, min(threads, tiles))
+        let assignTiles = { (c: UnsafePointer<Float>, h: UnsafePointer<Float>,
+                             asg: UnsafeMutablePointer<Int32>, bs: UnsafeMutablePointer<Float>) in
+            let scratch = UnsafeMutablePointer<Float>.allocate(capacity: workers * block * k)
+            defer { scratch.deallocate() }
+            parallelItems(tiles, slots: workers) { w, tile in
+                let scores = scratch + w * block * k
+                let start = tile * block, m = min(block, n - start)
+                gemm(.none, .transposed, m: m, n: k, k: d, a: data + start * d, lda: d,
+                     b: c, ldb: d, c: scores, ldc: k)
+                for i in 0..<m {
+                    var best: Float = 0
+                    asg[start + i] = Int32(rk_argmax_minus(scores + i * k, h, k, &best))
+                    bs[start + i] = best
+                }
+            }
+        }
         centroids.withUnsafeBufferPointer { c in
             halfNorms.withUnsafeBufferPointer { h in
-                scores.withUnsafeMutableBufferPointer { sc in
-                    assignment.withUnsafeMutableBufferPointer { asg in
-                        bestScore.withUnsafeMutableBufferPointer { bs in
-                            for start in stride(from: 0, to: n, by: block) {
-                                let m = min(block, n - start)
-                                gemm(.none, .transposed, m: m, n: k, k: d, a: data + start * d, lda: d,
-                                     b: c.baseAddress!, ldb: d, c: sc.baseAddress!, ldc: k)
-                                let parts = max(1, min(threads, m / 64))
-                                parallelFor(parts) { t in
-                                    for i in splitRange(m, parts: parts, part: t) {
-                                        let (j, s) = argmax(sc.baseAddress! + i * k, minus: h.baseAddress!, count: k)
-                                        asg[start + i] = Int32(j)
-                                        bs[start + i] = s
-                                    }
-                                }
+                assignment.withUnsafeMutableBufferPointer { asg in
+                    bestScore.withUnsafeMutableBufferPointer { bs in
+                        if workers == 1 {
+                            assignTiles(c.baseAddress!, h.baseAddress!, asg.baseAddress!, bs.baseAddress!)
+                        } else {
+                            BLASThreads.withOneThread {
+                                assignTiles(c.baseAddress!, h.baseAddress!, asg.baseAddress!, bs.baseAddress!)
                             }
                         }
                     }
@@ -157,7 +170,7 @@ public struct KMeans: Sendable {
             if spherical {
                 for j in 0..<k {
                     let p = c.baseAddress! + j * d
-                    let norm = dotProduct(p, p, d).squareRoot()
+                    let norm = rk_dot(p, p, d).squareRoot()
                     if norm > 0 { for x in 0..<d { p[x] /= norm } }
                 }
             }
@@ -165,19 +178,3 @@ public struct KMeans: Sendable {
     }
 }
 
-/// The first index maximising s[j] − h[j], and that value.
-@inlinable
-func argmax(_ s: UnsafePointer<Float>, minus h: UnsafePointer<Float>, count: Int) -> (Int, Float) {
-    let rs = UnsafeRawPointer(s), rh = UnsafeRawPointer(h)
-    var bestVector = Vec(repeating: -.infinity)
-    var j = 0
-    while j + 8 <= count {
-        let v = rs.loadUnaligned(fromByteOffset: j * 4, as: Vec.self) - rh.loadUnaligned(fromByteOffset: j * 4, as: Vec.self)
-        bestVector.replace(with: v, where: v .> bestVector)
-        j += 8
-    }
-    var best = bestVector.max()
-    while j < count { best = max(best, s[j] - h[j]); j += 1 }
-    for i in 0..<count where s[i] - h[i] == best { return (i, best) }
-    return (0, best)
-}

@@ -1,6 +1,6 @@
 // A contact sheet of search results: thumbnails in a grid, each captioned with its rank and score
 // drawn by a built-in 3×5 pixel font (digits, '#', '.', '-'), so no font library is needed.
-// Pictures that cannot be decoded any more get a grey tile.
+// Pictures that cannot be decoded any more get a grey tile. Several queries: one sheet each.
 import Foundation
 import Vision
 
@@ -32,6 +32,24 @@ public enum ContactSheet {
     /// Writes the sheet as a PNG (atomically).
     public static func write(_ results: [SearchResult], to url: URL, thumbnail: Int = 128, columns: Int = 5) throws {
         try render(results, thumbnail: thumbnail, columns: columns).write(to: url, format: .png)
+    }
+
+    /// Where the sheets of several queries go: FILE-1.png, FILE-2.png, … beside `url` (one per
+    /// query, in query order), since the built-in font cannot label a row with the query text.
+    public static func numberedURLs(_ url: URL, count: Int) -> [URL] {
+        let ext = url.pathExtension, stem = url.deletingPathExtension()
+        return (0..<max(0, count)).map { i in
+            let named = stem.deletingLastPathComponent().appendingPathComponent("\(stem.lastPathComponent)-\(i + 1)")
+            return ext.isEmpty ? named : named.appendingPathExtension(ext)
+        }
+    }
+
+    /// Writes one sheet per query to `numberedURLs(url, count: results.count)`; returns them.
+    @discardableResult
+    public static func writeEach(_ results: [[SearchResult]], to url: URL, thumbnail: Int = 128, columns: Int = 5) throws -> [URL] {
+        let urls = numberedURLs(url, count: results.count)
+        for (list, target) in zip(results, urls) { try write(list, to: target, thumbnail: thumbnail, columns: columns) }
+        return urls
     }
 
     static func blit(_ image: RGBImage, into sheet: inout RGBImage, x: Int, y: Int) {
