@@ -9,8 +9,7 @@ BIN := .build/release/retrieve
 demo: build
 	$(BIN) demo --dir demo
 
-# Serially: OpenBLAS's thread count is process-wide and the convolutions switch it per chunk, so
-# tests running side by side would perturb each other's rounding (resume is asserted bit-exact).
+# Serially: on 2 cores the heavy suites (training runs, 1M-row search) only slow each other down.
 test: deps
 	$(SWIFT) test -c release --no-parallel
 

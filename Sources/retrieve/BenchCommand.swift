@@ -25,7 +25,7 @@ struct GEMMBenchCommand: ParsableCommand {
     @Option(help: "Batch size for the model's shapes.")
     var batch: Int = 128
 
-    @Option(help: "OpenBLAS threads (default: all cores).")
+    @Option(help: "Cores each matrix product is split over (default: all).")
     var threads: Int?
 
     @Flag(help: "Print JSON instead of a table.")

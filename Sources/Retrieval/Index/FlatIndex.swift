@@ -165,32 +165,29 @@ public struct FlatIndex: Sendable {
         defer { scratch.deallocate() }
         let decoded = UnsafeMutablePointer<Float>.allocate(capacity: quantizer == nil ? 1 : workers * rb * d)
         defer { decoded.deallocate() }
-        let run = {
-            withSource { source in
-                perThread.withUnsafeMutableBufferPointer { heaps in
-                    parallelItems(tiles, slots: workers) { w, tile in
-                        let rowStart = (tile / queryBlocks) * rb, queryStart = (tile % queryBlocks) * qb
-                        let rn = min(rb, n - rowStart), qn = min(qb, q - queryStart)
-                        let block: UnsafePointer<Float>
-                        switch source {
-                        case .float(let base):
-                            block = base + rowStart * d
-                        case .codes(let base):
-                            let dec = decoded + w * rb * d
-                            quantizer!.decode(base + rowStart * d, count: rn, into: dec)
-                            block = UnsafePointer(dec)
-                        }
-                        let sc = scratch + w * qb * rb
-                        gemm(.none, .transposed, m: qn, n: rn, k: d, a: queries + queryStart * d, lda: d,
-                             b: block, ldb: d, c: sc, ldc: rn)
-                        for i in 0..<qn {
-                            scanScores(sc + i * rn, count: rn, firstID: rowStart, into: &heaps[w][queryStart + i])
-                        }
+        withSource { source in
+            perThread.withUnsafeMutableBufferPointer { heaps in
+                parallelItems(tiles, slots: workers) { w, tile in
+                    let rowStart = (tile / queryBlocks) * rb, queryStart = (tile % queryBlocks) * qb
+                    let rn = min(rb, n - rowStart), qn = min(qb, q - queryStart)
+                    let block: UnsafePointer<Float>
+                    switch source {
+                    case .float(let base):
+                        block = base + rowStart * d
+                    case .codes(let base):
+                        let dec = decoded + w * rb * d
+                        quantizer!.decode(base + rowStart * d, count: rn, into: dec)
+                        block = UnsafePointer(dec)
+                    }
+                    let sc = scratch + w * qb * rb
+                    gemm(.none, .transposed, m: qn, n: rn, k: d, a: queries + queryStart * d, lda: d,
+                         b: block, ldb: d, c: sc, ldc: rn, parallel: workers == 1)
+                    for i in 0..<qn {
+                        scanScores(sc + i * rn, count: rn, firstID: rowStart, into: &heaps[w][queryStart + i])
                     }
                 }
             }
         }
-        if workers == 1 { run() } else { BLASThreads.withOneThread { run() } }
         var merged = perThread[0]
         for t in 1..<workers { for i in 0..<q { merged[i].merge(perThread[t][i]) } }
         return merged

@@ -93,7 +93,7 @@ public struct KMeans: Sendable {
                 let scores = scratch + w * block * k
                 let start = tile * block, m = min(block, n - start)
                 gemm(.none, .transposed, m: m, n: k, k: d, a: data + start * d, lda: d,
-                     b: c, ldb: d, c: scores, ldc: k)
+                     b: c, ldb: d, c: scores, ldc: k, parallel: workers == 1)
                 for i in 0..<m {
                     var best: Float = 0
                     asg[start + i] = Int32(rk_argmax_minus(scores + i * k, h, k, &best))
@@ -105,13 +105,7 @@ public struct KMeans: Sendable {
             halfNorms.withUnsafeBufferPointer { h in
                 assignment.withUnsafeMutableBufferPointer { asg in
                     bestScore.withUnsafeMutableBufferPointer { bs in
-                        if workers == 1 {
-                            assignTiles(c.baseAddress!, h.baseAddress!, asg.baseAddress!, bs.baseAddress!)
-                        } else {
-                            BLASThreads.withOneThread {
-                                assignTiles(c.baseAddress!, h.baseAddress!, asg.baseAddress!, bs.baseAddress!)
-                            }
-                        }
+                        assignTiles(c.baseAddress!, h.baseAddress!, asg.baseAddress!, bs.baseAddress!)
                     }
                 }
             }
