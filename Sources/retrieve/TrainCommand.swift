@@ -34,6 +34,15 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Peak learning rate (AdamW, warm-up then cosine).")
     var lr = 2e-3
 
+    @Option(help: "Warm-up steps before the cosine (default: 5% of the run, at most 200).")
+    var warmupSteps: Int?
+
+    @Option(help: "Learning rate at the end of the cosine, as a fraction of the peak (1 keeps it constant).")
+    var finalLR = TrainingOptions().finalLearningRateFraction
+
+    @Option(help: "Clip the global gradient norm at this value (0 turns clipping off).")
+    var clip = TrainingOptions().clipNorm ?? 0
+
     @Option(help: "Learning-rate multiplier for the word and position embedding tables.")
     var embeddingLR = TrainingOptions().embeddingLearningRateMultiplier
 
@@ -85,6 +94,9 @@ struct TrainCommand: ParsableCommand {
         o.learningRate = lr
         o.weightDecay = weightDecay
         o.embeddingLearningRateMultiplier = embeddingLR
+        o.warmupSteps = warmupSteps
+        o.finalLearningRateFraction = finalLR
+        o.clipNorm = clip > 0 ? clip : nil
         o.seed = seed
         o.loss = loss == .npair ? .nPair : .hinge(margin: margin)
         if noAugment {
@@ -101,6 +113,9 @@ struct TrainCommand: ParsableCommand {
     func validate() throws {
         if let problem = options.problem() { throw ValidationError(problem) }
         guard cropScale > 0 && cropScale <= 1 else { throw ValidationError("--crop-scale must be in (0, 1], got \(cropScale)") }
+        guard warmupSteps.map({ $0 >= 0 }) ?? true else { throw ValidationError("--warmup-steps must not be negative") }
+        guard finalLR >= 0 && finalLR <= 1 else { throw ValidationError("--final-lr must be in [0, 1], got \(finalLR)") }
+        guard clip >= 0 else { throw ValidationError("--clip must not be negative, got \(clip)") }
         guard jitter >= 0 && jitter < 1 else { throw ValidationError("--jitter must be in [0, 1), got \(jitter)") }
         guard minCount >= 1, vocabSize >= 3 else { throw ValidationError("--min-count must be ≥ 1 and --vocab-size ≥ 3") }
         let files = TrainingFiles(model: URL(fileURLWithPath: out))

@@ -57,7 +57,7 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
     }
 
     public func resolvedWarmup(totalSteps: Int) -> Int {
-        warmupSteps ?? min(200, max(1, totalSteps / 20))
+        min(totalSteps, warmupSteps ?? min(200, max(1, totalSteps / 20)))
     }
 
     /// A sentence naming the first unusable setting, or nil.
