@@ -78,6 +78,22 @@ struct OptimizerTests {
         }
     }
 
+    @Test func embeddingMultiplierStepsTablesFaster() {
+        // One Adam step moves every element by ≈ lr whatever its gradient: the tables by 10·lr.
+        let params = [parameter("a.weight", .weight, [2, 2]), parameter("embed", .embedding, [3, 2]),
+                      parameter("a.bias", .bias, [2])]
+        let groups = ParameterGroup.byRole(params, weightDecay: 0, embeddingLearningRateMultiplier: 10)
+        #expect(groups.map(\.name) == ["decay", "embeddings", "no_decay"])
+        for p in params {
+            p.value = Tensor(shape: p.shape, repeating: 0)
+            p.gradient = Tensor(shape: p.shape, repeating: 1)
+        }
+        AdamW(groups: groups).step(learningRate: 0.01)
+        #expect(params[0].value.data.allSatisfy { abs($0 + 0.01) < 1e-5 })
+        #expect(params[1].value.data.allSatisfy { abs($0 + 0.1) < 1e-4 })
+        #expect(params[2].value.data.allSatisfy { abs($0 + 0.01) < 1e-5 })
+    }
+
     @Test func defaultGroupsDecayOnlyWeightsAndEmbeddings() {
         // Zero gradients: Adam's own update is zero, so any change is weight decay alone.
         let params = [parameter("a.weight", .weight, [2, 2]), parameter("a.bias", .bias, [2]),
