@@ -16,28 +16,10 @@ enum CollapseRun {
         return t
     }()
 
-    static let configuration: ModelConfiguration = {
-        var c = ModelConfiguration()
-        c.imageSize = 32
-        c.channels = [16, 32, 64]
-        c.embeddingDimension = 64
-        c.tokenDimension = 64
-        return c
-    }()
+    static let configuration = SmallShapes.configuration
 
-    /// `count` generated shapes pictures at 32 px (cached: generating them is the slow part).
-    static func store(count: Int) -> ImageStore {
-        let synth = ShapesSynthesizer(seed: 3, imageSize: 32)
-        var images: [RGBImage] = [], items: [CaptionedImage] = []
-        for i in 0..<count {
-            let (scene, image) = synth.image(at: i)
-            images.append(image)
-            items.append(CaptionedImage(path: "\(i).png", url: URL(fileURLWithPath: "/shapes/\(i).png"), captions: scene.captions))
-        }
-        return ImageStore(side: 32, images: images, items: items)
-    }
-
-    static let shapes = store(count: 1024)
+    /// Generating the pictures is the slow part: made once for every run.
+    static let shapes = SmallShapes.store(count: 1024)
 
     struct Result {
         var outcome: TrainingOutcome

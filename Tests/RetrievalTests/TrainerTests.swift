@@ -5,30 +5,6 @@ import Text
 import Vision
 @testable import Retrieval
 
-/// A small, fast setting: 32-px shapes, a narrow CNN, a 64-d space.
-private func smallConfiguration() -> ModelConfiguration {
-    var c = ModelConfiguration()
-    c.imageSize = 32
-    c.channels = [16, 32, 64]
-    c.embeddingDimension = 64
-    c.tokenDimension = 64
-    return c
-}
-
-/// `count` generated shapes pictures at 32 px, split 85/15.
-private func shapesStores(count: Int, seed: UInt64 = 3) -> (train: ImageStore, validation: ImageStore) {
-    let synth = ShapesSynthesizer(seed: seed, imageSize: 32)
-    var images: [RGBImage] = [], items: [CaptionedImage] = []
-    for i in 0..<count {
-        let (scene, image) = synth.image(at: i)
-        images.append(image)
-        items.append(CaptionedImage(path: "\(i).png", url: URL(fileURLWithPath: "/shapes/\(i).png"), captions: scene.captions))
-    }
-    let cut = count * 85 / 100
-    return (ImageStore(side: 32, images: Array(images[..<cut]), items: Array(items[..<cut])),
-            ImageStore(side: 32, images: Array(images[cut...]), items: Array(items[cut...])))
-}
-
 private func trainer(_ stores: (train: ImageStore, validation: ImageStore), epochs: Int, seed: UInt64 = 0,
                      files: TrainingFiles? = nil) -> Trainer {
     var options = TrainingOptions()
@@ -37,13 +13,13 @@ private func trainer(_ stores: (train: ImageStore, validation: ImageStore), epoc
     options.seed = seed
     options.logEvery = 1
     let vocabulary = Vocabulary.build(from: stores.train.items.flatMap(\.captions))
-    let model = DualEncoder(configuration: smallConfiguration(), vocabulary: vocabulary, seed: seed)
+    let model = DualEncoder(configuration: SmallShapes.configuration, vocabulary: vocabulary, seed: seed)
     return Trainer(model: model, train: stores.train, validation: stores.validation, options: options, files: files)
 }
 
 struct TrainerTests {
     @Test func shortTrainingOnShapesBeatsChanceByAWideMargin() throws {
-        let stores = shapesStores(count: 800)
+        let stores = SmallShapes.stores(count: 800)
         let run = trainer(stores, epochs: 6)
         var last: RecallReport?
         let outcome = try run.run(events: { if case .evaluated(let e) = $0 { last = e.recall } })
@@ -56,7 +32,7 @@ struct TrainerTests {
     }
 
     @Test func resumeContinuesExactlyLikeAnUninterruptedRun() throws {
-        let stores = shapesStores(count: 300)
+        let stores = SmallShapes.stores(count: 300)
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("retrieve-resume-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
@@ -79,9 +55,9 @@ struct TrainerTests {
     }
 
     @Test func modelFileRoundTripsAndRejectsDamage() throws {
-        let stores = shapesStores(count: 40)
+        let stores = SmallShapes.stores(count: 40)
         let vocabulary = Vocabulary.build(from: stores.train.items.flatMap(\.captions))
-        let model = DualEncoder(configuration: smallConfiguration(), vocabulary: vocabulary, seed: 9)
+        let model = DualEncoder(configuration: SmallShapes.configuration, vocabulary: vocabulary, seed: 9)
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("retrieve-model-\(UUID().uuidString).safetensors")
         defer { try? FileManager.default.removeItem(at: url) }
         let fingerprint = try ModelFile.write(model, to: url)
