@@ -96,7 +96,7 @@ struct TrainCommand: ParsableCommand {
         o.embeddingLearningRateMultiplier = embeddingLR
         o.warmupSteps = warmupSteps
         o.finalLearningRateFraction = finalLR
-        o.clipNorm = clip > 0 ? clip : nil
+        o.clipNorm = clip == 0 ? nil : clip
         o.seed = seed
         o.loss = loss == .npair ? .nPair : .hinge(margin: margin)
         if noAugment {
@@ -113,9 +113,6 @@ struct TrainCommand: ParsableCommand {
     func validate() throws {
         if let problem = options.problem() { throw ValidationError(problem) }
         guard cropScale > 0 && cropScale <= 1 else { throw ValidationError("--crop-scale must be in (0, 1], got \(cropScale)") }
-        guard warmupSteps.map({ $0 >= 0 }) ?? true else { throw ValidationError("--warmup-steps must not be negative") }
-        guard finalLR >= 0 && finalLR <= 1 else { throw ValidationError("--final-lr must be in [0, 1], got \(finalLR)") }
-        guard clip >= 0 else { throw ValidationError("--clip must not be negative, got \(clip)") }
         guard jitter >= 0 && jitter < 1 else { throw ValidationError("--jitter must be in [0, 1), got \(jitter)") }
         guard minCount >= 1, vocabSize >= 3 else { throw ValidationError("--min-count must be ≥ 1 and --vocab-size ≥ 3") }
         let files = TrainingFiles(model: URL(fileURLWithPath: out))

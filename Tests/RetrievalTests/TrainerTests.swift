@@ -18,6 +18,18 @@ private func trainer(_ stores: (train: ImageStore, validation: ImageStore), epoc
 }
 
 struct TrainerTests {
+    @Test func unusableOptionsAreNamedBeforeTraining() {
+        #expect(TrainingOptions().problem() == nil)
+        var clip = TrainingOptions(); clip.clipNorm = -1
+        var warmup = TrainingOptions(); warmup.warmupSteps = -3
+        var final = TrainingOptions(); final.finalLearningRateFraction = 1.5
+        var embeddings = TrainingOptions(); embeddings.embeddingLearningRateMultiplier = 0
+        #expect(clip.problem()?.contains("clip norm") == true)
+        #expect(warmup.problem()?.contains("warm-up steps") == true)
+        #expect(final.problem()?.contains("final learning-rate fraction") == true)
+        #expect(embeddings.problem()?.contains("embedding learning-rate multiplier") == true)
+    }
+
     @Test func shortTrainingOnShapesBeatsChanceByAWideMargin() throws {
         let stores = SmallShapes.stores(count: 800)
         let run = trainer(stores, epochs: 6)

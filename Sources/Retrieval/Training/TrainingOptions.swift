@@ -68,6 +68,10 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
         if !(embeddingLearningRateMultiplier > 0) { return "embedding learning-rate multiplier must be positive, got \(embeddingLearningRateMultiplier)" }
         if weightDecay < 0 { return "weight decay must not be negative, got \(weightDecay)" }
         if let c = clipNorm, !(c > 0) { return "clip norm must be positive, got \(c)" }
+        if let w = warmupSteps, w < 0 { return "warm-up steps must not be negative, got \(w)" }
+        if !(finalLearningRateFraction >= 0 && finalLearningRateFraction <= 1) {
+            return "the final learning-rate fraction must be in [0, 1], got \(finalLearningRateFraction)"
+        }
         if case .hinge(let m) = loss, !(m > 0) { return "hinge margin must be positive, got \(m)" }
         return nil
     }
