@@ -1,6 +1,7 @@
 // Seeded synthetic embeddings with cluster structure, the same mixture FAISS's benchmark draws
 // (faiss_bench.py): centres in a random latent subspace plus ambient noise, or (latent 0)
 // centres on the unit sphere plus isotropic noise; rows L2-normalised.
+import CKernels
 import Foundation
 import Neural
 
@@ -92,7 +93,7 @@ public struct ClusteredVectors: Sendable {
                     }
                     for i in 0..<rn {
                         let row = dst + i * d
-                        let norm = dotProduct(row, row, d).squareRoot()
+                        let norm = rk_dot(row, row, d).squareRoot()
                         if norm > 0 { for x in 0..<d { row[x] /= norm } }
                     }
                 }

@@ -1,58 +1,8 @@
 // The memory-bound inner loops of search: dot products of one query with many Float rows or
-// 8-bit codes (SIMD over unsafe pointers), written into a score buffer that the top-k scan
-// then reads. Large products (many queries × many rows) go through `gemm` instead.
+// 8-bit codes (the CKernels C loops), written into a score buffer that the top-k scan then
+// reads. Large products (many queries × many rows) go through `gemm` instead.
 import CKernels
 import Foundation
-
-@usableFromInline typealias Vec = SIMD8<Float>
-
-/// Σ a[j]·b[j] over d values, four vector accumulators so the additions pipeline.
-@inlinable @inline(__always)
-func dotProduct(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ d: Int) -> Float {
-    let ra = UnsafeRawPointer(a), rb = UnsafeRawPointer(b)
-    var s0 = Vec(), s1 = Vec(), s2 = Vec(), s3 = Vec()
-    var j = 0
-    while j + 32 <= d {
-        let o = j * 4
-        s0 += ra.loadUnaligned(fromByteOffset: o, as: Vec.self) * rb.loadUnaligned(fromByteOffset: o, as: Vec.self)
-        s1 += ra.loadUnaligned(fromByteOffset: o + 32, as: Vec.self) * rb.loadUnaligned(fromByteOffset: o + 32, as: Vec.self)
-        s2 += ra.loadUnaligned(fromByteOffset: o + 64, as: Vec.self) * rb.loadUnaligned(fromByteOffset: o + 64, as: Vec.self)
-        s3 += ra.loadUnaligned(fromByteOffset: o + 96, as: Vec.self) * rb.loadUnaligned(fromByteOffset: o + 96, as: Vec.self)
-        j += 32
-    }
-    while j + 8 <= d {
-        s0 += ra.loadUnaligned(fromByteOffset: j * 4, as: Vec.self) * rb.loadUnaligned(fromByteOffset: j * 4, as: Vec.self)
-        j += 8
-    }
-    var sum = ((s0 + s1) + (s2 + s3)).sum()
-    while j < d {
-        sum += a[j] * b[j]
-        j += 1
-    }
-    return sum
-}
-
-/// Σ q[j]·Float(c[j]) over d values: the code part of an SQ8 dot product.
-@inlinable @inline(__always)
-func dotProductCodes(_ q: UnsafePointer<Float>, _ c: UnsafePointer<UInt8>, _ d: Int) -> Float {
-    let rq = UnsafeRawPointer(q), rc = UnsafeRawPointer(c)
-    var s0 = Vec(), s1 = Vec()
-    var j = 0
-    while j + 16 <= d {
-        let codes = rc.loadUnaligned(fromByteOffset: j, as: SIMD16<UInt8>.self)
-        let lo = Vec(SIMD8<Int32>(truncatingIfNeeded: codes.lowHalf))
-        let hi = Vec(SIMD8<Int32>(truncatingIfNeeded: codes.highHalf))
-        s0 += rq.loadUnaligned(fromByteOffset: j * 4, as: Vec.self) * lo
-        s1 += rq.loadUnaligned(fromByteOffset: j * 4 + 32, as: Vec.self) * hi
-        j += 16
-    }
-    var sum = (s0 + s1).sum()
-    while j < d {
-        sum += q[j] * Float(c[j])
-        j += 1
-    }
-    return sum
-}
 
 /// How a scan reads rows: Float rows as stored, or SQ8 codes with a per-query transform.
 @usableFromInline

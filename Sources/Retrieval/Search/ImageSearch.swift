@@ -1,6 +1,7 @@
 // The search API an app uses: open an index (rows memory-mapped), load the model it was built
 // with (refused when its fingerprint differs), and answer text or image queries with paths and
 // scores. One query scans the rows (SIMD, both cores); many queries go through GEMM blocks.
+import CKernels
 import Foundation
 import Neural
 import Text
@@ -133,7 +134,7 @@ public final class ImageSearch {
             let hash = contents.files[hit.id].contentHash
             if hashes.contains(hash) { continue }
             let near = rows.withUnsafeBufferPointer { r in
-                kept.contains { j in dotProduct(r.baseAddress! + i * d, r.baseAddress! + j * d, d) > cosine }
+                kept.contains { j in rk_dot(r.baseAddress! + i * d, r.baseAddress! + j * d, d) > cosine }
             }
             if near { continue }
             kept.append(i)
