@@ -146,9 +146,7 @@ public struct FlatIndex: Sendable {
                 }
             }
         }
-        var merged = perThread[0]
-        for t in 1..<threads { for i in 0..<q { merged[i].merge(perThread[t][i]) } }
-        return merged
+        return TopKHeap.merged(perThread)
     }
 
     /// Many queries: tiles of (row block × query block) taken from a shared counter by the
@@ -188,8 +186,6 @@ public struct FlatIndex: Sendable {
                 }
             }
         }
-        var merged = perThread[0]
-        for t in 1..<workers { for i in 0..<q { merged[i].merge(perThread[t][i]) } }
-        return merged
+        return TopKHeap.merged(perThread)
     }
 }

@@ -120,8 +120,6 @@ struct IVFSearcher {
                 }
             }
         }
-        var merged = perThread[0]
-        for t in 1..<threads { for i in 0..<q { merged[i].merge(perThread[t][i]) } }
-        return merged
+        return TopKHeap.merged(perThread)
     }
 }

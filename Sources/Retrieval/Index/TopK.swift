@@ -86,6 +86,15 @@ public struct TopKHeap: Sendable {
         for i in 0..<other.count { push(score: other.scores[i], id: other.ids[i]) }
     }
 
+    /// Per-thread heaps of the same queries (`perThread[t][query]`) merged into one per query.
+    static func merged(_ perThread: [[TopKHeap]]) -> [TopKHeap] {
+        var merged = perThread[0]
+        for heaps in perThread.dropFirst() {
+            for i in merged.indices { merged[i].merge(heaps[i]) }
+        }
+        return merged
+    }
+
     /// The kept hits, best first (ties: lower id first).
     public func sorted() -> [SearchHit] {
         var hits = (0..<count).map { SearchHit(id: ids[$0], score: scores[$0]) }
