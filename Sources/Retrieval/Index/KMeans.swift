@@ -85,27 +85,23 @@ public struct KMeans: Sendable {
         let block = max(1, min(assignBlock, n))
         let tiles = (n + block - 1) / block
         let workers = max(1, min(threads, tiles))
-        let assignTiles = { (c: UnsafePointer<Float>, h: UnsafePointer<Float>,
-                             asg: UnsafeMutablePointer<Int32>, bs: UnsafeMutablePointer<Float>) in
-            let scratch = UnsafeMutablePointer<Float>.allocate(capacity: workers * block * k)
-            defer { scratch.deallocate() }
-            parallelItems(tiles, slots: workers) { w, tile in
-                let scores = scratch + w * block * k
-                let start = tile * block, m = min(block, n - start)
-                gemm(.none, .transposed, m: m, n: k, k: d, a: data + start * d, lda: d,
-                     b: c, ldb: d, c: scores, ldc: k, parallel: workers == 1)
-                for i in 0..<m {
-                    var best: Float = 0
-                    asg[start + i] = Int32(rk_argmax_minus(scores + i * k, h, k, &best))
-                    bs[start + i] = best
-                }
-            }
-        }
+        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: workers * block * k)
+        defer { scratch.deallocate() }
         centroids.withUnsafeBufferPointer { c in
             halfNorms.withUnsafeBufferPointer { h in
                 assignment.withUnsafeMutableBufferPointer { asg in
                     bestScore.withUnsafeMutableBufferPointer { bs in
-                        assignTiles(c.baseAddress!, h.baseAddress!, asg.baseAddress!, bs.baseAddress!)
+                        parallelItems(tiles, slots: workers) { w, tile in
+                            let scores = scratch + w * block * k
+                            let start = tile * block, m = min(block, n - start)
+                            gemm(.none, .transposed, m: m, n: k, k: d, a: data + start * d, lda: d,
+                                 b: c.baseAddress!, ldb: d, c: scores, ldc: k, parallel: workers == 1)
+                            for i in 0..<m {
+                                var best: Float = 0
+                                asg[start + i] = Int32(rk_argmax_minus(scores + i * k, h.baseAddress!, k, &best))
+                                bs[start + i] = best
+                            }
+                        }
                     }
                 }
             }
