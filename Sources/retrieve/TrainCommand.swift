@@ -79,6 +79,12 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "Continue the run saved in MODEL.state.safetensors.")
     var resume = false
 
+    @Option(name: .customLong("init"), help: ArgumentHelp("Start from this model's weights, architecture and vocabulary (fine-tuning); the optimizer starts fresh and the architecture flags are ignored.", valueName: "model"))
+    var initialModel: String?
+
+    @Option(help: "Log a step (progress line and metrics record) every this many steps.")
+    var logEvery = TrainingOptions().logEvery
+
     @Option(help: ArgumentHelp("Metrics file (JSON lines).", valueName: "file"))
     var metrics: String?
 
@@ -107,6 +113,7 @@ struct TrainCommand: ParsableCommand {
             (o.augmentation.brightness, o.augmentation.contrast, o.augmentation.saturation) = (jitter, jitter, jitter)
         }
         o.onCollapse = onCollapse
+        o.logEvery = logEvery
         return o
     }
 
@@ -115,6 +122,8 @@ struct TrainCommand: ParsableCommand {
         guard cropScale > 0 && cropScale <= 1 else { throw ValidationError("--crop-scale must be in (0, 1], got \(cropScale)") }
         guard jitter >= 0 && jitter < 1 else { throw ValidationError("--jitter must be in [0, 1), got \(jitter)") }
         guard minCount >= 1, vocabSize >= 3 else { throw ValidationError("--min-count must be ≥ 1 and --vocab-size ≥ 3") }
+        guard logEvery >= 1 else { throw ValidationError("--log-every must be at least 1, got \(logEvery)") }
+        if resume && initialModel != nil { throw ValidationError("--resume and --init cannot be combined: a resumed run already has its weights") }
         let files = TrainingFiles(model: URL(fileURLWithPath: out))
         if resume && !FileManager.default.fileExists(atPath: files.state.path) {
             throw ValidationError("--resume: no saved state at \(files.state.path)")
@@ -126,7 +135,9 @@ struct TrainCommand: ParsableCommand {
     func run() throws {
         _ = LargeAllocations.keepInProcess()
         let files = TrainingFiles(model: URL(fileURLWithPath: out))
-        let configuration = resume ? try TrainingState.configuration(at: files.state) : architecture.configuration
+        let initial = try initialModel.map { try ModelFile.read(from: URL(fileURLWithPath: $0)).model }
+        let configuration = resume ? try TrainingState.configuration(at: files.state)
+            : initial?.configuration ?? architecture.configuration
         let data = try dataOptions.load(side: configuration.imageSize)
         guard data.train.count >= 2 else {
             throw CleanExit.message("error: \(dataOptions.data): fewer than two training pictures could be read")
@@ -136,8 +147,10 @@ struct TrainCommand: ParsableCommand {
             trainer = try TrainingState.resume(from: files.state, train: data.train, validation: data.validation, files: files)
             Console.error("resuming at step \(trainer.step) of \(trainer.totalSteps)")
         } else {
-            let vocabulary = Vocabulary.build(from: data.train.items.flatMap(\.captions), minCount: minCount, maxSize: vocabSize)
-            let model = DualEncoder(configuration: configuration, vocabulary: vocabulary, seed: seed)
+            let model = initial ?? DualEncoder(
+                configuration: configuration,
+                vocabulary: Vocabulary.build(from: data.train.items.flatMap(\.captions), minCount: minCount, maxSize: vocabSize),
+                seed: seed)
             trainer = Trainer(model: model, train: data.train, validation: data.validation, options: options, files: files)
         }
         let metricsURL = URL(fileURLWithPath: metrics ?? files.best.deletingPathExtension().path + ".metrics.jsonl")
