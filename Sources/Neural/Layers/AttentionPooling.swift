@@ -20,7 +20,10 @@ public final class AttentionPooling: Module {
     public init(dimension: Int, name: String, rng: inout SeededGenerator) {
         precondition(dimension > 0, "AttentionPooling \(name): dimension must be positive")
         self.dimension = dimension
-        query = Parameter(name: name + ".query", value: .pytorchDefault([dimension], fanIn: dimension, using: &rng),
+        // N(0, 1/D), as the reference (and CLIP's attention pool) starts: the initial scores k·q/√D
+        // then spread enough for the attention to prefer some words from the first step.
+        query = Parameter(name: name + ".query",
+                          value: Tensor(randomNormal: [dimension], std: 1 / Float(dimension).squareRoot(), using: &rng),
                           role: .weight)
         key = Linear(inputs: dimension, outputs: dimension, name: name + ".key", rng: &rng)
         value = Linear(inputs: dimension, outputs: dimension, name: name + ".value", rng: &rng)

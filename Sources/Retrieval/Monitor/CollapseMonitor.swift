@@ -48,11 +48,12 @@ public struct CollapseThresholds: Codable, Sendable {
     /// dip to 2.8 early on (B 32, D 64), hence not 3 (docs/monitor.md).
     public var rankWarning = 2.0
     public var rankCollapsed = 1.5
-    /// Under a margin loss: score spread and mean |score| (×4) below this fraction of the margin,
-    /// with the loss pinned at 2·margin (`pinnedLoss`): collapsed.
+    /// Under a margin loss: the score spread below this fraction of the margin, the mean positive
+    /// score below the margin and the loss pinned at 2·margin (`pinnedLoss`): collapsed.
     public var scoreScaleFraction = 0.05
-    /// Under a margin loss: the loss within this fraction of 2·margin and the score spread and
-    /// mean |score| (×4) below `scoreScaleWarningFraction` × margin: the shrinking is under way.
+    /// Under a margin loss: the loss within this fraction of 2·margin, the score spread below
+    /// `scoreScaleWarningFraction` × margin and the mean positive score below the margin: the
+    /// shrinking is under way.
     public var scoreScaleWarningBand = 0.25
     public var scoreScaleWarningFraction = 0.25
     /// Distance from a clamp of the log-scale that counts as pinned, and the least relative
@@ -208,15 +209,13 @@ public final class CollapseMonitor {
     /// Under a margin loss: scores shrunk to nothing against the margin, the loss at 2·margin.
     private func scoreScale(_ f: CollapseFigures, margin: Double, pinned: Bool) -> Health? {
         let t = thresholds
-        if pinned && f.scoreSpread < t.scoreScaleFraction * margin && abs(f.meanPositive) < 4 * t.scoreScaleFraction * margin {
-            return .collapsed
-        }
+        // Scores must sit below the margin too: equal but large cosines (normalised towers) are
+        // flat similarity, not shrunk scores. Where they settle below it does not matter: once
+        // their spread is gone every hinge is active and the loss is 2·margin.
+        let belowMargin = abs(f.meanPositive) < margin
+        if pinned && f.scoreSpread < t.scoreScaleFraction * margin && belowMargin { return .collapsed }
         let near = abs(f.loss - 2 * margin) <= t.scoreScaleWarningBand * 2 * margin
-        // Scores must be near zero too: equal but large cosines (normalised towers) are flat
-        // similarity, not shrunk scores.
-        let small = f.scoreSpread < t.scoreScaleWarningFraction * margin
-            && abs(f.meanPositive) < 4 * t.scoreScaleWarningFraction * margin
-        return near && small ? .warning : nil
+        return near && belowMargin && f.scoreSpread < t.scoreScaleWarningFraction * margin ? .warning : nil
     }
 
     /// Whether the mean loss of the last window is below that of the window before by a margin.
