@@ -30,6 +30,24 @@ struct TrainerTests {
         #expect(embeddings.problem()?.contains("embedding learning-rate multiplier") == true)
     }
 
+    @Test func optionsSavedBeforeASettingExistedStillLoad() throws {
+        var options = TrainingOptions()
+        options.epochs = 7
+        options.clipNorm = nil
+        options.embeddingLearningRateMultiplier = 4
+        let saved = try JSONEncoder().encode(options)
+        #expect(try JSONDecoder().decode(TrainingOptions.self, from: saved) == options)
+
+        // An older file: no embedding multiplier, no final fraction; no clip key means no clipping.
+        var fields = try #require(try JSONSerialization.jsonObject(with: saved) as? [String: Any])
+        fields["embeddingLearningRateMultiplier"] = nil
+        fields["finalLearningRateFraction"] = nil
+        let old = try JSONDecoder().decode(TrainingOptions.self, from: JSONSerialization.data(withJSONObject: fields))
+        #expect(old.epochs == 7 && old.clipNorm == nil)
+        #expect(old.embeddingLearningRateMultiplier == TrainingOptions().embeddingLearningRateMultiplier)
+        #expect(old.finalLearningRateFraction == TrainingOptions().finalLearningRateFraction)
+    }
+
     @Test func shortTrainingOnShapesBeatsChanceByAWideMargin() throws {
         let stores = SmallShapes.stores(count: 800)
         let run = trainer(stores, epochs: 6)

@@ -76,3 +76,30 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
         return nil
     }
 }
+
+extension TrainingOptions {
+    /// Reads options saved by any earlier version: a setting the file does not name keeps its
+    /// default, so a run saved before a setting existed still resumes. Optional settings are
+    /// the exception, since an absent key is how nil (no clipping, automatic warm-up) is saved.
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        func read<T: Decodable>(_ key: CodingKeys, _ value: inout T) throws {
+            if let v = try c.decodeIfPresent(T.self, forKey: key) { value = v }
+        }
+        try read(.epochs, &epochs)
+        try read(.batchSize, &batchSize)
+        try read(.learningRate, &learningRate)
+        try read(.weightDecay, &weightDecay)
+        try read(.embeddingLearningRateMultiplier, &embeddingLearningRateMultiplier)
+        warmupSteps = try c.decodeIfPresent(Int.self, forKey: .warmupSteps)
+        try read(.finalLearningRateFraction, &finalLearningRateFraction)
+        clipNorm = try c.decodeIfPresent(Double.self, forKey: .clipNorm)
+        try read(.loss, &loss)
+        try read(.augmentation, &augmentation)
+        try read(.seed, &seed)
+        try read(.logEvery, &logEvery)
+        try read(.onCollapse, &onCollapse)
+        try read(.maxRollbacks, &maxRollbacks)
+    }
+}
