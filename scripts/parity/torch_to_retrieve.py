@@ -8,8 +8,8 @@
       trains with torch_ref.py (same arguments) and writes the trained model, for `retrieve eval`.
 
 TEMPLATE is any retrieve model trained on the same captions: its configuration and vocabulary
-are kept (rows of the reference's word table are matched by word). Reference architecture only
-(no --norm batch). Needs the peers' Python environment (torch, numpy, PIL)."""
+are kept (rows of the reference's word table are matched by word); its architecture must be the
+reference's (`--arch reference`) or, with `--norm batch --pos-emb`, ours (`--arch standard`). Needs the peers' Python environment (torch, numpy, PIL)."""
 import argparse
 import json
 import os
@@ -53,11 +53,10 @@ def read_header(path):
         return json.loads(f.read(n))
 
 
-def retrieve_tensors(model, vocab, words):
+def retrieve_tensors(model, vocab, words, max_tokens):
     """The reference's state dict under retrieve's names and shapes."""
-    sd = {k: v.detach().float().contiguous().numpy() for k, v in model.state_dict().items()}
-    if any(k.startswith("image.features.") and "running_mean" in k for k in sd):
-        sys.exit("torch_to_retrieve: only the reference architecture (no --norm batch) is supported")
+    sd = {k: v.detach().float().contiguous().numpy() for k, v in model.state_dict().items()
+          if not k.endswith("num_batches_tracked")}
     missing = [w for w in words[2:] if w not in vocab.stoi]
     if missing:
         sys.exit(f"torch_to_retrieve: {len(missing)} template words are not in the reference's vocabulary "
@@ -68,16 +67,27 @@ def retrieve_tensors(model, vocab, words):
     for ours, theirs in (("text.attention.key", "text.key"), ("text.attention.value", "text.value"),
                          ("text.proj", "text.proj"), ("image.proj", "image.proj")):
         t[ours + ".weight"], t[ours + ".bias"] = sd[theirs + ".weight"], sd[theirs + ".bias"]
-    convs = [k for k in sd if k.startswith("image.features.") and sd[k].ndim == 4]
-    for i, k in enumerate(convs):
-        t[f"image.conv{i + 1}.weight"], t[f"image.conv{i + 1}.bias"] = sd[k], sd[k[:-len("weight")] + "bias"]
+    if "text.pos.weight" in sd:
+        t["text.position.weight"] = sd["text.pos.weight"][:max_tokens]
+    # image.features is conv[, batch norm], ReLU[, pool] per block: the n-th conv and the n-th norm.
+    convs = sorted({int(k.split(".")[2]) for k in sd if k.startswith("image.features.") and sd[k].ndim == 4})
+    norms = sorted({int(k.split(".")[2]) for k in sd if k.startswith("image.features.") and k.endswith("running_mean")})
+    for i, layer in enumerate(convs):
+        prefix = f"image.features.{layer}."
+        t[f"image.conv{i + 1}.weight"] = sd[prefix + "weight"]
+        if prefix + "bias" in sd:
+            t[f"image.conv{i + 1}.bias"] = sd[prefix + "bias"]
+    for i, layer in enumerate(norms):
+        for field in ("weight", "bias", "running_mean", "running_var"):
+            t[f"image.norm{i + 1}.{field}"] = sd[f"image.features.{layer}.{field}"]
     return {k: np.ascontiguousarray(v, dtype="<f4") for k, v in t.items()}
 
 
 def write_model(model, vocab, template, out):
     header = read_header(template)
     meta = dict(header.pop("__metadata__"))
-    tensors = retrieve_tensors(model, vocab, json.loads(meta["vocabulary"])["words"])
+    tensors = retrieve_tensors(model, vocab, json.loads(meta["vocabulary"])["words"],
+                               json.loads(meta["config"])["maxTokens"])
     for name, info in header.items():
         if name not in tensors or list(tensors[name].shape) != info["shape"]:
             sys.exit(f"torch_to_retrieve: {name}: the template has {info['shape']}, the reference "
@@ -110,6 +120,8 @@ def main():
     ap.add_argument("--out", required=True)
     ap.add_argument("--seed", type=int, default=0, help="init: the reference's seed")
     ap.add_argument("--data", default="/tmp/data/icons", help="init: the data folder (for the vocabulary)")
+    ap.add_argument("--norm", choices=("none", "batch"), default="none", help="init: as torch_ref.py's")
+    ap.add_argument("--pos-emb", action="store_true", help="init: as torch_ref.py's")
     args, rest = ap.parse_known_args()
     captured = {}
     make_optimizer, vocab_class = torch_ref.make_optimizer, torch_ref.Vocab
@@ -129,7 +141,7 @@ def main():
         ds = torch_ref.load_dataset(args.data, 64, os.path.join(os.path.dirname(torch_ref.__file__), ".cache", "torch_ref"))
         vocab = Vocab([c for i in ds["split"]["train"] for c in ds["captions"][i]], 5000)
         torch.manual_seed(args.seed)  # as torch_ref.train does before building the model
-        model = torch_ref.TwoTower(vocab=5000, max_len=32)
+        model = torch_ref.TwoTower(vocab=5000, max_len=32, norm=args.norm, pos_emb=args.pos_emb)
     else:
         sys.argv = [torch_ref.__file__] + [a for a in rest if a != "--"]
         torch_ref.main()
