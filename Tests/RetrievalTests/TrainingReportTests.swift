@@ -18,8 +18,8 @@ struct TrainingReportTests {
             while let a = alarms.first, a.declaredAt <= record.step { try log.append(MetricsHistory.AlarmLine(alarm: a)); alarms = alarms.dropFirst() }
             try log.append(record)
         }
-        var recall = RecallReport(textToImage: DirectionalRecall(ranks: [1, 4, 9, 30]),
-                                  imageToText: DirectionalRecall(ranks: [2, 3, 12, 40]), images: 100, captions: 200)
+        var recall = RecallReport(textToImage: DirectionalRecall(standings: [(0, 0), (3, 0), (8, 0), (29, 0)]),
+                                  imageToText: DirectionalRecall(standings: [(1, 0), (2, 0), (11, 0), (39, 0)]), images: 100, captions: 200)
         try log.append(EvaluationRecord(step: steps / 2, epoch: 1, recall: recall, isBest: true))
         recall.textToImage.r1 = 15
         try log.append(EvaluationRecord(step: steps, epoch: 2, recall: recall, isBest: true))
