@@ -7,7 +7,7 @@ struct EvalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "eval",
         abstract: "Measure a model's retrieval: Recall@1/5/10 and median rank, both directions.",
-        discussion: "Each caption's ground truth is its own picture. By default every picture of the data takes part; --split picks one part of the split. With --json the result is {\"t2i\":{\"R@1\":…,\"R@5\":…,\"R@10\":…,\"medr\":…},\"i2t\":{…},\"images\":N,\"captions\":M}."
+        discussion: "Each caption's ground truth is its own picture. Candidates that score exactly the same as the truth (captions that encode the same, a collapsed model) count as if in random order: a tie with one rival is half a hit at 1. By default every picture of the data takes part; --split picks one part of the split. With --json the result is {\"t2i\":{\"R@1\":…,\"R@5\":…,\"R@10\":…,\"medr\":…},\"i2t\":{…},\"images\":N,\"captions\":M}."
     )
 
     @Option(help: ArgumentHelp("The model file.", valueName: "model"))
