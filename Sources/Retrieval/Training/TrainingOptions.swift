@@ -81,6 +81,7 @@ extension TrainingOptions {
     /// Reads options saved by any earlier version: a setting the file does not name keeps its
     /// default, so a run saved before a setting existed still resumes. Optional settings are
     /// the exception, since an absent key is how nil (no clipping, automatic warm-up) is saved.
+    /// A new setting needs its line here too, or a resumed run falls back to its default.
     public init(from decoder: any Decoder) throws {
         self.init()
         let c = try decoder.container(keyedBy: CodingKeys.self)
