@@ -10,7 +10,8 @@ demo: build
 	$(BIN) demo --dir demo
 
 # Serially: on 2 cores the heavy suites (training runs, 1M-row search) only slow each other down.
-test: deps
+test:
+	@scripts/install-deps.sh --test
 	$(SWIFT) test -c release --no-parallel
 
 build: deps

@@ -36,6 +36,8 @@ let package = Package(
         .testTarget(name: "VisionTests", dependencies: ["Vision", "Neural"]),
         .testTarget(name: "TextTests", dependencies: ["Text", "Neural"]),
         .testTarget(name: "RetrievalTests", dependencies: ["Retrieval", "Vision", "Text", "Neural"]),
+        // The command-line tool run as a user runs it: exit codes, messages, files.
+        .testTarget(name: "CLITests", dependencies: ["retrieve"]),
     ],
     swiftLanguageModes: [.v5]
 )

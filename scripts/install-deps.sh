@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Installs the system packages retrieve builds against (OpenBLAS, libpng, libjpeg, pkg-config),
 # with apt-get where we are root or have sudo; otherwise prints the exact command and fails.
+# With --test, also what the tests read: Debian's Oxygen icon theme, real pictures with real
+# names for the collapse-monitor and command-line tests.
 set -euo pipefail
 packages=(libopenblas-dev libpng-dev libjpeg-dev pkg-config)
+[[ "${1:-}" == "--test" ]] && packages+=(oxygen-icon-theme)
 missing=()
 for p in "${packages[@]}"; do
     status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)

@@ -15,6 +15,12 @@ enum Console {
     }
 }
 
+/// A failure the command reports in one line and exits 1 on (ArgumentParser prints it).
+struct CommandError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
 /// `value` with `digits` decimals.
 func fixed(_ value: Double, _ digits: Int) -> String {
     String(format: "%.\(digits)f", value)

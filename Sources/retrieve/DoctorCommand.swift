@@ -10,12 +10,14 @@ struct DoctorCommand: ParsableCommand {
         commandName: "doctor",
         abstract: "Diagnose a training from its metrics file: collapse states, alarms and advice.",
         discussion: """
-            Replays the logged monitor figures (a line every --log-every steps of the training)
-            through the collapse monitor, with its window and grace counted in logged lines,
-            and lists the alarms the training itself raised. A running training may be read:
-            an incomplete last line is skipped.
+            Lists each failure mode's state as the training's own monitor left it (it saw every
+            step; "not judged" where the run gave it nothing to judge), the alarms it raised,
+            and a replay of the logged figures and evaluations (a line every --log-every steps)
+            through the collapse monitor, with its step counts counted in logged lines. The
+            metrics file says which loss the run trained; a running training may be read: an
+            incomplete last line is skipped.
 
-            Exit status: 0 healthy, 3 if any mode collapsed, 1 on error.
+            Exit status: 0 no collapse, 3 if any mode collapsed, 1 on error.
             """
     )
 
@@ -25,8 +27,8 @@ struct DoctorCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Also write the HTML report here.", valueName: "file"))
     var html: String?
 
-    @Option(help: "The loss the run trained with: npair or hinge (decides what a pinned loss is).")
-    var loss: TrainCommand.LossName = .npair
+    @Option(help: "The loss the run trained with: npair or hinge (default: what the metrics file says, else npair).")
+    var loss: TrainCommand.LossName?
 
     @Option(help: "Margin of the hinge loss.")
     var margin = 0.2
@@ -42,7 +44,7 @@ struct DoctorCommand: ParsableCommand {
     func run() throws {
         let url = URL(fileURLWithPath: metrics)
         let history = try MetricsHistory.read(contentsOf: url)
-        let diagnosis = CollapseDiagnosis.replay(history, loss: loss == .npair ? .nPair : .hinge(margin: margin))
+        let diagnosis = CollapseDiagnosis.replay(history, loss: loss.map { $0 == .npair ? .nPair : .hinge(margin: margin) })
         if let html {
             try TrainingReport.write(history, title: "Training report: \(url.lastPathComponent)", diagnosis: diagnosis,
                                      to: URL(fileURLWithPath: html))
@@ -51,12 +53,15 @@ struct DoctorCommand: ParsableCommand {
             try Console.printJSON(diagnosis)
         } else {
             print("\(metrics): \(history.steps.count) logged steps up to step \(diagnosis.lastStep) (a line every \(diagnosis.stride) steps), \(history.evaluations.count) evaluations\(history.truncatedLastLine ? "; incomplete last line skipped" : "")")
-            for mode in CollapseMode.allCases {
-                print("  \(pad(mode.rawValue, 20))\(diagnosis.states[mode.rawValue]?.rawValue ?? "healthy")")
+            let source = diagnosis.recordedStates == nil ? "replayed from the logged steps" : "as the training's monitor left them"
+            print("states (\(source)):")
+            for mode in CollapseMode.applicable(to: diagnosis.loss) {
+                let state = diagnosis.finalStates[mode.rawValue] ?? .notJudged
+                print("  \(pad(mode.rawValue, 20))\(state == .notJudged ? "not judged" : state.rawValue)")
             }
             let alarms = history.alarms.isEmpty ? diagnosis.replayedAlarms : history.alarms
-            let source = history.alarms.isEmpty ? "replayed from the logged steps" : "raised during training"
-            print(alarms.isEmpty ? "no alarms" : "\(alarms.count) alarm(s), \(source):")
+            let alarmSource = history.alarms.isEmpty ? "replayed from the logged steps" : "raised during training"
+            print(alarms.isEmpty ? "no alarms" : "\(alarms.count) alarm(s), \(alarmSource):")
             for alarm in alarms {
                 print("  step \(alarm.declaredAt): \(alarm.summary)\n    likely cures: \(alarm.advice)")
             }

@@ -15,7 +15,9 @@ struct TrainCommand: ParsableCommand {
         discussion: """
             Writes the best model (by validation recall) to --out, the last one to MODEL.last.safetensors, the resumable state to MODEL.state.safetensors, and one JSON line per logged step, evaluation and alarm to --metrics (default MODEL.metrics.jsonl), and at the end a self-contained HTML report of the run to MODEL.report.html. Ctrl-C saves the state; run the same command with --resume to go on exactly where it stopped.
 
-            Exit status: 0 trained, 1 error, 3 stopped by --on-collapse stop (or a rollback that gave up), 130 interrupted (state saved), 64 a bad flag.
+            Before the first step the data is checked: training pictures that are all one picture (by their pixels) or captions that are all one caption, or nearly so (90%), stop with an error (--force trains anyway); heavy duplication and many unknown validation words are warnings. The collapse monitor judges every run, however short (its grace and window scale with the run), compares each validation evaluation with a random ranking, and gives a final verdict at the end; a mode it could not judge says "not judged".
+
+            Exit status: 0 trained, 1 error (including data that cannot be learned), 3 stopped by --on-collapse stop or a rollback that gave up, or ended with a mode collapsed (e.g. it learned nothing), 130 interrupted (state saved), 64 a bad flag.
             """
     )
 
@@ -75,6 +77,9 @@ struct TrainCommand: ParsableCommand {
 
     @Option(help: "Largest vocabulary, the two reserved words included.")
     var vocabSize = 5000
+
+    @Flag(help: "Train even when the data check finds the pictures or captions all (or nearly all) the same.")
+    var force = false
 
     @Flag(help: "Continue the run saved in MODEL.state.safetensors.")
     var resume = false
@@ -140,7 +145,7 @@ struct TrainCommand: ParsableCommand {
             : initial?.configuration ?? architecture.configuration
         let data = try dataOptions.load(side: configuration.imageSize)
         guard data.train.count >= 2 else {
-            throw CleanExit.message("error: \(dataOptions.data): fewer than two training pictures could be read")
+            throw CommandError("\(dataOptions.data): fewer than two training pictures could be read")
         }
         let trainer: Trainer
         if resume {
@@ -153,6 +158,7 @@ struct TrainCommand: ParsableCommand {
                 seed: seed)
             trainer = Trainer(model: model, train: data.train, validation: data.validation, options: options, files: files)
         }
+        try checkData(data, vocabulary: trainer.model.vocabulary)
         let metricsURL = URL(fileURLWithPath: metrics ?? files.best.deletingPathExtension().path + ".metrics.jsonl")
         let log = try MetricsLog(url: metricsURL, truncate: !resume)
         Console.error("data: \(data.train.count) train / \(data.validation.count) validation pictures (\(data.splitSource)); vocabulary \(trainer.model.vocabulary.count) words")
@@ -165,6 +171,19 @@ struct TrainCommand: ParsableCommand {
         case .completed: return
         case .interrupted: throw ExitCode(130)
         case .collapsed: throw ExitCode(3)
+        }
+    }
+}
+
+extension TrainCommand {
+    /// Prints the data check's warnings; its errors stop training unless --force.
+    func checkData(_ data: TrainingData, vocabulary: Vocabulary) throws {
+        let check = DataCheck(train: data.train, validation: data.validation, vocabulary: vocabulary)
+        for finding in check.findings where finding.severity == .warning || force {
+            Console.error("warning: \(dataOptions.data): \(finding.message)")
+        }
+        if let error = check.errors.first, !force {
+            throw CommandError("\(dataOptions.data): \(error.message) (--force trains anyway)")
         }
     }
 }

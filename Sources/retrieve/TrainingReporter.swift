@@ -10,6 +10,7 @@ final class TrainingReporter {
     private let json: Bool
     private var bar: ProgressBar?
     private var evaluations: [EvaluationRecord] = []
+    private var verdict: TrainingVerdict?
     private let started = Date()
 
     init(trainer: Trainer, log: MetricsLog, json: Bool) {
@@ -21,12 +22,17 @@ final class TrainingReporter {
     func handle(_ event: TrainingEvent) {
         switch event {
         case .planned(let plan):
+            try? log.append(plan)
+            if plan.validationImages == 0 {
+                Console.error("note: no validation pictures: the monitor judges learning from each batch's own retrieval (top-1 among the batch against chance 1/\(plan.batchSize)), and cannot judge overfitting")
+            }
             bar = ProgressBar("train", total: plan.totalSteps, unit: "step")
             bar?.update(plan.startStep)
         case .step(let record):
             try? log.append(record)
-            let suffix = String(format: "epoch %d/%d loss %.3f T %.4f %.0f pairs/s %@", record.epoch + (record.step % trainer.stepsPerEpoch == 0 ? 0 : 1),
-                                trainer.options.epochs, record.loss, record.temperature, record.pairsPerSecond,
+            let temperature = record.temperature.map { String(format: " T %.4f", $0) } ?? ""
+            let suffix = String(format: "epoch %d/%d loss %.3f%@ %.0f pairs/s %@", record.epoch + (record.step % trainer.stepsPerEpoch == 0 ? 0 : 1),
+                                trainer.options.epochs, record.loss, temperature, record.pairsPerSecond,
                                 record.health.rawValue)
             bar?.update(record.step, suffix)
         case .evaluated(let record):
@@ -37,13 +43,27 @@ final class TrainingReporter {
                                  record.epoch, r.textToImage.r1, r.textToImage.r5, r.textToImage.r10,
                                  r.imageToText.r1, r.imageToText.r5, r.imageToText.r10, record.isBest ? "  (best so far)" : ""))
         case .alarm(let alarm):
-            try? log.append(AlarmLine(alarm: alarm))
+            try? log.append(MetricsHistory.AlarmLine(alarm: alarm))
             Console.error("\n\(alarm.summary)\n  likely cures: \(alarm.advice)")
         case .rolledBack(let step, let scale):
-            Console.error("rolled back to step \(step); learning rate now ×\(scale)")
+            try? log.append(RollbackRecord(toStep: step, learningRateScale: scale))
+            Console.error("rolled back to step \(step) and reshuffled; learning rate now ×\(scale)")
         case .saved:
             break
+        case .verdict(let record):
+            try? log.append(record)
+            verdict = record
         }
+    }
+
+    /// "collapsed: a, b · healthy: c · not judged: d", the modes in the monitor's order.
+    private func verdictLine(_ verdict: TrainingVerdict) -> String {
+        let order: [Health] = [.collapsed, .warning, .healthy, .notJudged]
+        return order.compactMap { health in
+            let modes = trainer.monitor.modes.filter { verdict.states[$0.rawValue] == health }.map(\.rawValue)
+            let name = health == .notJudged ? "not judged" : health.rawValue
+            return modes.isEmpty ? nil : "\(name): " + modes.joined(separator: ", ")
+        }.joined(separator: " · ")
     }
 
     func finish(outcome: TrainingOutcome, files: TrainingFiles, metrics: URL) {
@@ -55,17 +75,20 @@ final class TrainingReporter {
             struct Summary: Encodable {
                 let outcome: String; let steps: Int; let seconds: Double
                 let model: String; let last: String; let state: String; let metrics: String
-                let best: EvaluationRecord?; let alarms: [CollapseAlarm]; let report: String?
+                let best: EvaluationRecord?; let alarms: [CollapseAlarm]; let verdict: [String: Health]?
+                let report: String?
             }
             try? Console.printJSON(Summary(outcome: "\(outcome)", steps: trainer.step, seconds: Date().timeIntervalSince(started),
                                            model: files.best.path, last: files.last.path, state: files.state.path,
-                                           metrics: metrics.path, best: best, alarms: alarms,
+                                           metrics: metrics.path, best: best, alarms: alarms, verdict: verdict?.states,
                                            report: report?.path))
             return
         }
         switch outcome {
         case .completed: print("trained \(trainer.step) steps in \(duration(Date().timeIntervalSince(started)))")
         case .interrupted: print("interrupted at step \(trainer.step); continue with the same command and --resume")
+        case .collapsed(let mode) where trainer.step == trainer.totalSteps:
+            print("trained \(trainer.step) steps in \(duration(Date().timeIntervalSince(started))), but the run ended collapsed: \(mode.rawValue) (see the advice above)")
         case .collapsed(let mode): print("stopped at step \(trainer.step): \(mode.rawValue) collapse (state saved; see the advice above)")
         }
         if let best {
@@ -76,6 +99,7 @@ final class TrainingReporter {
         }
         print(alarms.isEmpty ? "collapse monitor: no alarms" : "collapse monitor: \(alarms.count) alarm(s):")
         for alarm in alarms { print("  step \(alarm.declaredAt): \(alarm.summary)") }
+        if let verdict { print("monitor verdict: \(verdictLine(verdict))") }
         print("model:   \(files.best.path)")
         print("metrics: \(metrics.path)")
         if let report { print("report:  \(report.path)") }
@@ -94,10 +118,4 @@ final class TrainingReporter {
             return nil
         }
     }
-}
-
-/// An alarm as a metrics line.
-struct AlarmLine: Encodable {
-    let kind = "alarm"
-    let alarm: CollapseAlarm
 }

@@ -4,16 +4,17 @@ import Neural
 @testable import Retrieval
 
 /// Builds one step's figures from embeddings the way the trainer does.
-private func figures(step: Int, image: Tensor, text: Tensor, logScale: Float = 2.6,
-                     norms: [String: Double] = ["image": 1, "text": 0.8], hinge: Float? = nil,
-                     poison: Bool = false) -> CollapseFigures {
+func figures(step: Int, image: Tensor, text: Tensor, logScale: Float = 2.6,
+             norms: [String: Double] = ["image": 1, "text": 0.8], groups: [String: GroupGradient] = [:],
+             learningRateFraction: Double = 1, hinge: Float? = nil, poison: Bool = false) -> CollapseFigures {
     let result = hinge.map { ContrastiveLoss.hardestNegativeHinge(image: image, text: text, margin: $0) }
         ?? ContrastiveLoss.nPair(image: image, text: text, logScale: logScale)
     return CollapseFigures(step: step, loss: poison ? .nan : result.loss, similarity: result.similarity,
-                           image: image, text: text, logScale: logScale, gradientNorms: norms)
+                           image: image, text: text, logScale: logScale, gradientNorms: norms, groups: groups,
+                           learningRateFraction: learningRateFraction)
 }
 
-private func unitRows(_ t: Tensor) -> Tensor {
+func unitRows(_ t: Tensor) -> Tensor {
     var out = t
     let d = t.columns
     for i in 0..<t.rows {
@@ -24,15 +25,18 @@ private func unitRows(_ t: Tensor) -> Tensor {
 }
 
 /// A healthy, learned-looking batch: text = image + noise, both spread over all directions.
-private func healthyBatch(_ b: Int, _ d: Int, _ rng: inout SeededGenerator) -> (Tensor, Tensor) {
+/// `noise` 0.5 is a well-trained model; a large one, a model that has learned little; with
+/// `independent`, text and image have nothing to do with each other.
+func healthyBatch(_ b: Int, _ d: Int, _ rng: inout SeededGenerator, noise: Float = 0.5,
+                  independent: Bool = false) -> (Tensor, Tensor) {
     let image = Tensor(randomNormal: [b, d], std: 1, using: &rng)
-    var text = image
-    for i in 0..<text.count { text.data[i] += 0.5 * rng.nextNormal() }
+    var text = independent ? Tensor(zeros: [b, d]) : image
+    for i in 0..<text.count { text.data[i] += noise * rng.nextNormal() }
     return (unitRows(image), unitRows(text))
 }
 
 /// Feeds `steps` batches from `make` and returns the modes declared and when first.
-private func run(_ monitor: CollapseMonitor, steps: Int, _ make: (Int) -> CollapseFigures) -> [CollapseMode: Int] {
+func run(_ monitor: CollapseMonitor, steps: Int, _ make: (Int) -> CollapseFigures) -> [CollapseMode: Int] {
     var declared: [CollapseMode: Int] = [:]
     for s in 1...steps {
         for alarm in monitor.observe(make(s)) where declared[alarm.mode] == nil { declared[alarm.mode] = s }

@@ -37,6 +37,17 @@ struct CollapseRunPolicyTests {
         // Each rollback went back to a settled step before the fault, not into the alarm's window.
         #expect(run.rollbacks.map(\.toStep) == [20, 20], "\(run.rollbacks)")
         #expect(run.trainer.learningRateScale == 0.25)
+        // Every step's figures were recorded under its own number, the collapsed ones included:
+        // the numbers run on by one, and go back to 21 only after a rollback.
+        let numbers = run.records.map(\.step)
+        let restarts = zip(numbers, numbers.dropFirst()).filter { $1 != $0 + 1 }
+        #expect(restarts.map(\.1) == [21, 21], "\(restarts)")
+        // Two collapses rolled back; the third gave up.
+        let collapses = run.alarms.filter { $0.health == .collapsed }.map(\.declaredAt)
+        #expect(restarts.map(\.0) == Array(collapses.prefix(2)) && collapses.count == 3, "\(restarts) \(collapses)")
+        // The rolled-back run was reshuffled: step 21 saw other pictures than the first time.
+        let twentyFirst = run.records.filter { $0.step == 21 }.map(\.loss)
+        #expect(twentyFirst.count == 3 && Set(twentyFirst).count == 3, "\(twentyFirst)")
     }
 
     @Test(arguments: [(32, UInt64(0)), (32, 1), (64, 0), (64, 1), (128, 0), (128, 1)])

@@ -1,6 +1,6 @@
-// Shared by the collapse-run tests: small real training runs on 32-px shapes (the setting of
-// TrainerTests) with a short monitor window, optional injected faults, and a record of what
-// the monitor declared and when.
+// Shared by the collapse-run tests: small real training runs on 32-px pictures (the shapes of
+// TrainerTests, or the icons) with a short monitor window or the one the trainer scales to the
+// run, optional injected faults, and a record of what the monitor declared and when.
 import Foundation
 import Neural
 import Text
@@ -28,18 +28,25 @@ enum CollapseRun {
         var alarms: [CollapseAlarm]
         var rollbacks: [(toStep: Int, scale: Double)]
         var records: [StepRecord]
+        var evaluations: [EvaluationRecord]
+        var verdict: TrainingVerdict?
         var trainer: Trainer
 
         /// The range of the figures the thresholds judge, over the judged steps (after the grace).
         var ranges: String {
-            let judged = records.map(\.monitor).filter { $0.step > CollapseRun.thresholds.graceSteps }
+            let grace = trainer.monitor.thresholds.graceSteps
+            let judged = records.map(\.monitor).filter { $0.step > grace }
             func r(_ name: String, _ v: (CollapseFigures) -> Double) -> String {
                 let values = judged.map(v)
                 return String(format: "%@ %.3g…%.3g", name, values.min() ?? .nan, values.max() ?? .nan)
             }
             return [r("gap", \.gap), r("score_std", \.scoreSpread), r("spread", { min($0.imageSpread, $0.textSpread) }),
                     r("rank", { min($0.imageRank, $0.textRank) }), r("ratio", \.gradientRatio),
-                    r("log_scale", \.logScale), r("loss/lnB", { $0.loss / $0.chanceLoss })].joined(separator: ", ")
+                    r("log_scale", \.logScale), r("loss/lnB", { $0.loss / $0.chanceLoss }),
+                    r("group_ratio", \.groupRatio), r("top1/chance", { $0.batchTop1 / $0.batchTop1Chance })]
+                .joined(separator: ", ") + "; rank scores " + evaluations.map { e in
+                    String(format: "%.2f/%.2f", e.recall.rankScore ?? .nan, e.training?.rankScore ?? .nan)
+                }.joined(separator: " ")
         }
 
         /// One line for the log: what was declared when, and the last figures.
@@ -51,8 +58,10 @@ enum CollapseRun {
     }
 
     /// Trains for `steps` steps (or until the policy stops) and records the monitor's verdicts.
+    /// `thresholds` nil lets the trainer scale them to the run, as `retrieve train` does.
     static func run(steps: Int, batch: Int = 64, seed: UInt64 = 0, faults: FaultInjection? = nil,
-                    files: TrainingFiles? = nil, thresholds: CollapseThresholds = thresholds,
+                    train: ImageStore = shapes, validation: ImageStore? = nil,
+                    files: TrainingFiles? = nil, thresholds: CollapseThresholds? = thresholds,
                     configuration: ModelConfiguration = configuration,
                     _ adjust: (inout TrainingOptions) -> Void = { _ in }) throws -> Result {
         var options = TrainingOptions()
@@ -60,15 +69,16 @@ enum CollapseRun {
         options.seed = seed
         options.logEvery = 1
         options.warmupSteps = 5
-        let perEpoch = options.stepsPerEpoch(images: shapes.count)
-        options.epochs = max(1, (steps + perEpoch - 1) / perEpoch)
+        let perEpoch = options.stepsPerEpoch(images: train.count)
+        options.epochs = max(1, steps / perEpoch + (steps % perEpoch == 0 ? 0 : 1))
         adjust(&options)
-        let vocabulary = Vocabulary.build(from: shapes.items.flatMap(\.captions))
+        let vocabulary = Vocabulary.build(from: train.items.flatMap(\.captions))
         let model = DualEncoder(configuration: configuration, vocabulary: vocabulary, seed: seed)
-        let trainer = Trainer(model: model, train: shapes, validation: nil, options: options, files: files,
+        let trainer = Trainer(model: model, train: train, validation: validation, options: options, files: files,
                               thresholds: thresholds)
         trainer.faults = faults
-        var result = Result(outcome: .completed, declared: [:], alarms: [], rollbacks: [], records: [], trainer: trainer)
+        var result = Result(outcome: .completed, declared: [:], alarms: [], rollbacks: [], records: [],
+                            evaluations: [], verdict: nil, trainer: trainer)
         result.outcome = try trainer.run(events: { event in
             switch event {
             case .alarm(let a):
@@ -77,6 +87,8 @@ enum CollapseRun {
             case .rolledBack(let step, let scale):
                 result.rollbacks.append((step, scale))
             case .step(let r): result.records.append(r)
+            case .evaluated(let e): result.evaluations.append(e)
+            case .verdict(let v): result.verdict = v
             default: break
             }
         }, shouldStop: { trainer.step >= steps })

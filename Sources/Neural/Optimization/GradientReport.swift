@@ -17,11 +17,11 @@ public struct GradientReport: Sendable, Equatable {
         public let parameterNorm: Double
         /// ‖Δp‖/‖p‖ of the last optimizer step over the group; nil without update norms or
         /// when the parameters are all zero.
-        public let updateRatio: Double?
+        public internal(set) var updateRatio: Double?
         public let scalarCount: Int
     }
 
-    public let groups: [Group]
+    public private(set) var groups: [Group]
     /// Parameters whose gradient holds NaN or ±Inf, by name, in group order.
     public let nonFiniteParameters: [String]
     /// Groups whose gradient is exactly zero (a tower that receives no signal).
@@ -64,6 +64,22 @@ public struct GradientReport: Sendable, Equatable {
         } else {
             spread = nil
         }
+    }
+
+    /// The same report with each group's update/parameter ratio from the optimizer's
+    /// `lastUpdateNorms`: measure the gradients before clipping and the step, then call this
+    /// after the step, so the norms are the raw ones and the ratios those of the step taken.
+    public func addingUpdates(_ updateNorms: [String: Double], of groups: [ParameterGroup]) -> GradientReport {
+        var report = self
+        for (k, group) in groups.enumerated() where k < report.groups.count {
+            let squares = group.parameters.reduce(0.0) { sum, p in
+                let u = updateNorms[p.name] ?? 0
+                return sum + u * u
+            }
+            let norm = report.groups[k].parameterNorm
+            report.groups[k].updateRatio = norm > 0 ? squares.squareRoot() / norm : nil
+        }
+        return report
     }
 
     /// True when one group's gradient norm is at least `imbalanceThreshold` times another's.

@@ -45,10 +45,38 @@ public struct RecallReport: Codable, Sendable, Equatable {
     public var imageToText: DirectionalRecall
     public var images: Int
     public var captions: Int
+    /// How far text→image ranking stands above a random one: 1 − 2 × the mean share of rival
+    /// pictures ranked above each caption's own (a tie counts half), averaged per picture.
+    /// 0 at chance, 1 when every caption finds its picture first. Nil in reports of older files.
+    public var rankScore: Double?
+    /// The recall a random ranking gets for these candidates: the tie rule on all-equal scores.
+    public var chance: ChanceRecall?
+
+    /// Recall of a random ranking, by direction.
+    public struct ChanceRecall: Codable, Sendable, Equatable {
+        public var textToImage: DirectionalRecall
+        public var imageToText: DirectionalRecall
+
+        enum CodingKeys: String, CodingKey { case textToImage = "t2i", imageToText = "i2t" }
+    }
 
     enum CodingKeys: String, CodingKey {
-        case textToImage = "t2i", imageToText = "i2t", images, captions
+        case textToImage = "t2i", imageToText = "i2t", images, captions, rankScore = "rank_score", chance
     }
+
+    public init(textToImage: DirectionalRecall, imageToText: DirectionalRecall, images: Int, captions: Int,
+                rankScore: Double? = nil, chance: ChanceRecall? = nil) {
+        self.textToImage = textToImage
+        self.imageToText = imageToText
+        self.images = images
+        self.captions = captions
+        self.rankScore = rankScore
+        self.chance = chance
+    }
+
+    /// The standard error of `rankScore` under a random ranking, 1/√(3n) for n pictures (each
+    /// picture's share is at most as spread as one uniform draw, variance 1/12).
+    public var rankScoreStandardError: Double { 1 / (3 * Double(max(1, images))).squareRoot() }
 
     /// Mean of the six recalls: one number to pick the best checkpoint by.
     public var meanRecall: Double {
@@ -111,9 +139,32 @@ public enum RecallEvaluator {
             }
             start += count
         }
-        let imageStandings = (0..<n).filter { bestOwn[$0] > -.infinity }.map { (ahead: ahead[$0], tied: tied[$0]) }
+        let ranked = (0..<n).filter { bestOwn[$0] > -.infinity }
+        let imageStandings = ranked.map { (ahead: ahead[$0], tied: tied[$0]) }
+        // A random ranking: every rival tied with the truth.
+        var captionsOf = [Int](repeating: 0, count: n)
+        for c in 0..<m { captionsOf[imageOfCaption[c]] += 1 }
+        let chance = RecallReport.ChanceRecall(
+            textToImage: DirectionalRecall(standings: textStandings.map { _ in (0, n - 1) }),
+            imageToText: DirectionalRecall(standings: ranked.map { (0, m - captionsOf[$0]) }))
         return RecallReport(textToImage: DirectionalRecall(standings: textStandings),
                             imageToText: DirectionalRecall(standings: imageStandings),
-                            images: n, captions: m)
+                            images: n, captions: m,
+                            rankScore: rankScore(textStandings, imageOfCaption: imageOfCaption, images: n),
+                            chance: chance)
+    }
+
+    /// 1 − 2 × the mean, over pictures, of the mean share of rivals ahead of the truth over
+    /// each picture's captions (ties count half); nil with fewer than two pictures.
+    private static func rankScore(_ standings: [(ahead: Int, tied: Int)], imageOfCaption: [Int], images n: Int) -> Double? {
+        guard n > 1 else { return nil }
+        var share = [Double](repeating: 0, count: n), count = [Int](repeating: 0, count: n)
+        for (c, s) in standings.enumerated() {
+            share[imageOfCaption[c]] += (Double(s.ahead) + Double(s.tied) / 2) / Double(n - 1)
+            count[imageOfCaption[c]] += 1
+        }
+        let perImage = (0..<n).filter { count[$0] > 0 }.map { share[$0] / Double(count[$0]) }
+        guard !perImage.isEmpty else { return nil }
+        return 1 - 2 * perImage.reduce(0, +) / Double(perImage.count)
     }
 }

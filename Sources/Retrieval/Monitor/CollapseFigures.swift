@@ -1,7 +1,7 @@
 // The figures the collapse monitor judges, computed from what a training step already has:
 // the B×B similarity (or score) matrix, the two embedding batches, the loss, the temperature
-// and the gradient norms by group. One pass over S, one over each batch, one small GEMM each
-// for the effective rank.
+// and the gradient norms by tower and by parameter group. Two passes over S (scores, then the
+// batch's own retrieval), one over each batch, one small GEMM each for the effective rank.
 import Foundation
 import Neural
 
@@ -25,9 +25,24 @@ public struct CollapseFigures: Codable, Sendable, Equatable {
     public var imageRank: Double
     public var textRank: Double
     public var logScale: Double
-    /// Largest over smallest gradient norm among parameter groups (1 with fewer than two groups).
+    /// Largest over smallest gradient norm among the towers (1 with fewer than two).
     public var gradientRatio: Double
+    /// Gradient norm of each tower ("image", "text").
     public var gradientNorms: [String: Double]
+    /// Gradient, value and update figures of each parameter group (a layer, a table, the
+    /// temperature), keyed by the group's name.
+    public var groups: [String: GroupGradient]
+    /// The largest group's gradient norm over the median group's (1 with fewer than three
+    /// groups), and that group.
+    public var groupRatio: Double
+    public var largestGroup: String?
+    /// This step's learning rate as a fraction of the peak (the schedule and any rollback).
+    public var learningRateFraction: Double
+    /// Share of the batch's 2B queries (each picture among the captions, each caption among the
+    /// pictures) whose own partner scores highest, ties counted as in random order; and the
+    /// share a random ranking gets (about 1/B).
+    public var batchTop1: Double
+    public var batchTop1Chance: Double
     public var allFinite: Bool
 
     enum CodingKeys: String, CodingKey {
@@ -39,14 +54,17 @@ public struct CollapseFigures: Codable, Sendable, Equatable {
         case imageSpread = "image_spread", textSpread = "text_spread"
         case imageRank = "image_rank", textRank = "text_rank"
         case logScale = "log_scale"
-        case gradientRatio = "grad_ratio", gradientNorms = "grad_norms"
+        case gradientRatio = "grad_ratio", gradientNorms = "grad_norms", groups
+        case groupRatio = "group_ratio", largestGroup = "largest_group", learningRateFraction = "lr_fraction"
+        case batchTop1 = "batch_top1", batchTop1Chance = "batch_top1_chance"
         case allFinite = "finite"
     }
 
     /// Computes every figure. `similarity` is (B, B) with the positives on the diagonal;
     /// `excluded` marks duplicate pairs that are neither positives nor negatives.
     public init(step: Int, loss: Float, similarity: Tensor, image: Tensor, text: Tensor,
-                logScale: Float, gradientNorms: [String: Double], excluded: [Bool]? = nil) {
+                logScale: Float, gradientNorms: [String: Double], groups: [String: GroupGradient] = [:],
+                learningRateFraction: Double = 1, excluded: [Bool]? = nil) {
         let b = similarity.shape[0]
         precondition(similarity.shape == [b, b], "similarity must be square, got \(similarity.shape)")
         self.step = step
@@ -55,6 +73,9 @@ public struct CollapseFigures: Codable, Sendable, Equatable {
         self.chanceLoss = log(Double(max(b, 1)))
         self.logScale = Double(logScale)
         self.gradientNorms = gradientNorms
+        self.groups = groups
+        self.learningRateFraction = learningRateFraction
+        (groupRatio, largestGroup) = Self.largestOverMedian(groups)
 
         var positive = 0.0, negative = 0.0, negatives = 0, sum = 0.0, sumSquares = 0.0
         var finite = loss.isFinite && logScale.isFinite
@@ -74,6 +95,7 @@ public struct CollapseFigures: Codable, Sendable, Equatable {
         meanNegative = negatives > 0 ? negative / Double(negatives) : meanPositive
         gap = meanPositive - meanNegative
         scoreSpread = max(0, sumSquares / n - (sum / n) * (sum / n)).squareRoot()
+        (batchTop1, batchTop1Chance) = similarity.withUnsafeBufferPointer { BatchRetrieval.top1($0, size: b, excluded: excluded) }
 
         let imageStats = BatchGeometry(image)
         let textStats = BatchGeometry(text)
@@ -84,7 +106,7 @@ public struct CollapseFigures: Codable, Sendable, Equatable {
         finite = finite && imageStats.finite && textStats.finite
 
         let norms = gradientNorms.values
-        finite = finite && norms.allSatisfy(\.isFinite)
+        finite = finite && norms.allSatisfy(\.isFinite) && groups.values.allSatisfy(\.isFinite)
         let positiveNorms = norms.filter { $0 > 0 }
         if positiveNorms.count >= 2, let hi = positiveNorms.max(), let lo = positiveNorms.min() {
             gradientRatio = hi / lo
@@ -92,6 +114,92 @@ public struct CollapseFigures: Codable, Sendable, Equatable {
             gradientRatio = 1
         }
         allFinite = finite
+    }
+}
+
+extension CollapseFigures {
+    /// Reads figures written by any version: fields added since the first default to what a
+    /// run without them would have shown.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        step = try c.decode(Int.self, forKey: .step)
+        loss = try c.decode(Double.self, forKey: .loss)
+        batchSize = try c.decode(Int.self, forKey: .batchSize)
+        chanceLoss = try c.decode(Double.self, forKey: .chanceLoss)
+        meanPositive = try c.decode(Double.self, forKey: .meanPositive)
+        meanNegative = try c.decode(Double.self, forKey: .meanNegative)
+        gap = try c.decode(Double.self, forKey: .gap)
+        scoreSpread = try c.decode(Double.self, forKey: .scoreSpread)
+        imageSpread = try c.decode(Double.self, forKey: .imageSpread)
+        textSpread = try c.decode(Double.self, forKey: .textSpread)
+        imageRank = try c.decode(Double.self, forKey: .imageRank)
+        textRank = try c.decode(Double.self, forKey: .textRank)
+        logScale = try c.decode(Double.self, forKey: .logScale)
+        gradientRatio = try c.decode(Double.self, forKey: .gradientRatio)
+        gradientNorms = try c.decode([String: Double].self, forKey: .gradientNorms)
+        allFinite = try c.decode(Bool.self, forKey: .allFinite)
+        groups = try c.decodeIfPresent([String: GroupGradient].self, forKey: .groups) ?? [:]
+        (groupRatio, largestGroup) = Self.largestOverMedian(groups)
+        learningRateFraction = try c.decodeIfPresent(Double.self, forKey: .learningRateFraction) ?? 1
+        // Unknown batch retrieval reads as perfect, so an old file is never judged as chance.
+        batchTop1 = try c.decodeIfPresent(Double.self, forKey: .batchTop1) ?? 1
+        batchTop1Chance = try c.decodeIfPresent(Double.self, forKey: .batchTop1Chance) ?? 1 / Double(max(1, batchSize))
+    }
+
+    /// The largest group gradient norm over the median one, and its group. Groups with a zero
+    /// gradient (a frozen part) do not count; fewer than three measured groups give 1.
+    static func largestOverMedian(_ groups: [String: GroupGradient]) -> (Double, String?) {
+        let measured = groups.filter { $0.value.gradientNorm > 0 && $0.value.gradientNorm.isFinite }
+            .sorted { $0.value.gradientNorm < $1.value.gradientNorm }
+        guard measured.count >= 3, let largest = measured.last else { return (1, nil) }
+        let median = measured[measured.count / 2].value.gradientNorm
+        return (largest.value.gradientNorm / median, largest.key)
+    }
+}
+
+/// One parameter group's figures on one step.
+public struct GroupGradient: Codable, Sendable, Equatable {
+    /// L2 norm of the group's gradient, before clipping.
+    public var gradientNorm: Double
+    /// L2 norm of the group's values.
+    public var valueNorm: Double
+    /// ‖Δp‖/‖p‖ of the step (0 when the step was skipped).
+    public var updateRatio: Double
+
+    enum CodingKeys: String, CodingKey { case gradientNorm = "grad", valueNorm = "value", updateRatio = "update" }
+
+    public init(gradientNorm: Double, valueNorm: Double, updateRatio: Double) {
+        self.gradientNorm = gradientNorm
+        self.valueNorm = valueNorm
+        self.updateRatio = updateRatio
+    }
+
+    var isFinite: Bool { gradientNorm.isFinite && valueNorm.isFinite && updateRatio.isFinite }
+}
+
+/// How well a batch retrieves its own pairs: a model that learned nothing ranks them at chance.
+enum BatchRetrieval {
+    /// (top-1 rate, chance rate) over every row and column of the (B, B) scores `s`; a rival
+    /// excluded by the duplicate mask is not a candidate, a tied rival shares the hit.
+    static func top1(_ s: UnsafeBufferPointer<Float>, size b: Int, excluded: [Bool]?) -> (Double, Double) {
+        guard b > 1 else { return (1, 1) }
+        var hits = 0.0, chance = 0.0
+        for pass in 0..<2 {
+            let rowStride = pass == 0 ? b : 1, colStride = pass == 0 ? 1 : b
+            for i in 0..<b {
+                let own = s[i * rowStride + i * colStride]
+                var ahead = 0, tied = 0, candidates = 1
+                for j in 0..<b where j != i {
+                    let at = i * rowStride + j * colStride
+                    if excluded?[at] == true { continue }
+                    candidates += 1
+                    if s[at] > own { ahead += 1 } else if s[at] == own || !own.isFinite { tied += 1 }
+                }
+                if ahead == 0 { hits += 1 / Double(tied + 1) }
+                chance += 1 / Double(candidates)
+            }
+        }
+        return (hits / Double(2 * b), chance / Double(2 * b))
     }
 }
 

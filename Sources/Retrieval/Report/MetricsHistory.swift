@@ -1,6 +1,8 @@
-// Reads a training's metrics JSON lines back: step records, evaluations and alarms. A running
-// training may be caught mid-line, so a damaged last line is skipped; a damaged line elsewhere
-// is an error naming the file and the line.
+// Reads a training's metrics JSON lines back: the run's plan, step records, evaluations,
+// alarms, rollbacks and the final verdict. A rollback undoes the records after the step it went
+// back to, so the history is the timeline of the model as it now stands. A running training may
+// be caught mid-line, so a damaged last line is skipped; a damaged line elsewhere is an error
+// naming the file and the line.
 import Foundation
 
 /// Why a metrics file could not be read.
@@ -16,6 +18,13 @@ public struct MetricsHistory: Sendable {
     public var evaluations: [EvaluationRecord] = []
     /// The alarms the live monitor raised (it saw every step, not only the logged ones).
     public var alarms: [CollapseAlarm] = []
+    /// The plan of the last run written to the file (a resumed run appends its own); nil in
+    /// files of versions that did not write it.
+    public var plan: TrainingPlan?
+    /// The live monitor's states when training last ended or stopped.
+    public var verdict: TrainingVerdict?
+    /// Rollbacks, in order.
+    public var rollbacks: [RollbackRecord] = []
     /// True when the last line was cut short (a running training) and left out.
     public var truncatedLastLine = false
 
@@ -56,6 +65,13 @@ public struct MetricsHistory: Sendable {
                 case "step": history.steps.append(try decoder.decode(StepRecord.self, from: line))
                 case "eval": history.evaluations.append(try decoder.decode(EvaluationRecord.self, from: line))
                 case "alarm": history.alarms.append(try decoder.decode(AlarmLine.self, from: line).alarm)
+                case "run": history.plan = try decoder.decode(TrainingPlan.self, from: line)
+                case "verdict": history.verdict = try decoder.decode(TrainingVerdict.self, from: line)
+                case "rollback":
+                    let rollback = try decoder.decode(RollbackRecord.self, from: line)
+                    history.rollbacks.append(rollback)
+                    history.steps.removeAll { $0.step > rollback.toStep }
+                    history.evaluations.removeAll { $0.step > rollback.toStep }
                 default: continue  // lines of later versions: ignored
                 }
             } catch {

@@ -32,10 +32,25 @@ public enum TrainingReport {
         }
         gradientSeries.append(line("total (before clipping)", grey, dashed: true) { $0.gradientNorm })
 
-        let charts = [
+        let groupNames = Set(steps.flatMap { $0.monitor.groups.keys }).sorted()
+        let palette = [blue, orange, green, purple, grey, "#c0392b", "#16a085", "#d4ac0d"]
+        func groupSeries(_ value: @escaping (GroupGradient) -> Double) -> [SVGChart.Series] {
+            groupNames.enumerated().map { k, name in
+                line(name, palette[k % palette.count], dashed: k >= palette.count) { $0.monitor.groups[name].map(value) ?? .nan }
+            }
+        }
+        func rankScore(_ name: String, _ colour: String, dashed: Bool, _ value: @escaping (EvaluationRecord) -> Double?) -> SVGChart.Series {
+            SVGChart.Series(name: name, points: history.evaluations.compactMap { e in value(e).map { (Double(e.step), $0) } },
+                            colour: colour, dashed: dashed, dots: true)
+        }
+        var charts = [
             chart("Loss (dashed: ln B, the loss of all-equal scores)", [line("loss", blue) { $0.loss },
                                                                       line("ln B", grey, dashed: true) { $0.monitor.chanceLoss }]),
-            chart("Temperature (1 / logit scale)", [line("temperature", orange) { $0.temperature }]),
+        ]
+        if steps.contains(where: { $0.temperature != nil }) {
+            charts.append(chart("Temperature (1 / logit scale)", [line("temperature", orange) { $0.temperature ?? .nan }]))
+        }
+        charts += [
             chart("Learning rate", [line("learning rate", green) { $0.learningRate }]),
             chart("Validation Recall@K (%), per evaluation", [
                 recall("t2i R@1", blue, dashed: false) { $0.textToImage.r1 }, recall("t2i R@5", green, dashed: false) { $0.textToImage.r5 },
@@ -51,7 +66,17 @@ public enum TrainingReport {
                                                                                   line("text", orange) { $0.monitor.textRank }]),
             chart("Log logit scale", [line("log-scale", purple) { $0.monitor.logScale }]),
             chart("Gradient norms by group (log scale)", log: true, gradientSeries),
-            chart("Gradient-norm ratio, largest / smallest group (log scale)", log: true, [line("ratio", orange) { $0.monitor.gradientRatio }]),
+            chart("Gradient-norm ratio: towers, and the largest parameter group over the median one (log scale)", log: true,
+                  [line("image / text towers", orange) { $0.monitor.gradientRatio },
+                   line("largest group / median group", blue) { $0.monitor.groupRatio }]),
+            chart("Gradient norm by parameter group (log scale)", log: true, groupSeries(\.gradientNorm)),
+            chart("Update / value ratio by parameter group, ‖Δp‖/‖p‖ per step (log scale)", log: true, groupSeries(\.updateRatio)),
+            chart("Top-1 retrieval within each batch (dashed: chance)", [line("top-1", blue) { $0.monitor.batchTop1 },
+                                                                          line("chance", grey, dashed: true) { $0.monitor.batchTop1Chance }]),
+            chart("Text→image rank score per evaluation (0: a random ranking, 1: perfect; dashed: 3 standard errors above chance)", [
+                rankScore("validation", blue, dashed: false) { $0.recall.rankScore },
+                rankScore("training pictures", orange, dashed: false) { $0.training?.rankScore },
+                rankScore("chance + 3 s.e.", grey, dashed: true) { 3 * $0.recall.rankScoreStandardError }]),
             chart("Throughput (pairs/s)", [line("pairs/s", grey) { $0.pairsPerSecond }]),
         ]
 
@@ -67,11 +92,13 @@ public enum TrainingReport {
             body += String(format: "<p class=\"meta\">Best validation (step %d): text→image R@1 %.1f R@5 %.1f R@10 %.1f · image→text R@1 %.1f R@5 %.1f R@10 %.1f</p>\n",
                            best.step, r.textToImage.r1, r.textToImage.r5, r.textToImage.r10, r.imageToText.r1, r.imageToText.r5, r.imageToText.r10)
         }
-        if let diagnosis {
+        if let states = diagnosis?.finalStates ?? history.verdict?.states {
+            let loss = diagnosis?.loss ?? history.plan?.loss ?? .nPair
             body += "<h2>State of each failure mode</h2>\n<table><tr><th>mode</th><th>state</th></tr>"
-            for mode in CollapseMode.allCases {
-                let state = diagnosis.states[mode.rawValue] ?? .healthy
-                body += "<tr><td>\(mode.rawValue)</td><td class=\"\(state.rawValue)\">\(state.rawValue)</td></tr>"
+            for mode in CollapseMode.applicable(to: loss) {
+                let state = states[mode.rawValue] ?? .notJudged
+                let name = state == .notJudged ? "not judged" : state.rawValue
+                body += "<tr><td>\(mode.rawValue)</td><td class=\"\(state.rawValue)\">\(name)</td></tr>"
             }
             body += "</table>\n"
         }
@@ -94,7 +121,7 @@ public enum TrainingReport {
             body{font:14px/1.45 -apple-system,"Segoe UI",Helvetica,Arial,sans-serif;margin:24px;color:#222;max-width:900px}
             h1{font-size:20px}h2{font-size:16px;margin-top:28px}.meta{color:#555}
             table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #ccc;padding:4px 8px;vertical-align:top;text-align:left}
-            td.collapsed{color:#c0392b;font-weight:bold}td.warning{color:#b9770e;font-weight:bold}td.healthy{color:#1e8449}
+            td.collapsed{color:#c0392b;font-weight:bold}td.warning{color:#b9770e;font-weight:bold}td.healthy{color:#1e8449}td.not_judged{color:#777;font-style:italic}
             .chart{margin:10px 0}svg .title{font-size:13px;font-weight:bold;fill:#222}svg .tick,svg .legend{font-size:11px;fill:#444}
             svg .note{font-size:12px;fill:#888}svg .mlabel{font-size:10px}svg .frame{fill:none;stroke:#999}
             svg .grid{stroke:#e5e5e5}svg .axis{stroke:#999}svg .marker{stroke-width:1.2;stroke-dasharray:3 3}

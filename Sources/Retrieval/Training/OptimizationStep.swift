@@ -14,6 +14,9 @@ struct OptimizationStep {
     var faults: FaultInjection? = nil
     /// This step's number from 1, for the faults.
     var step = 0
+    /// The groups whose gradients are reported (one per layer, table or scalar); nil groups the
+    /// model's parameters by the first two parts of their names ("image.conv1", "logit_scale").
+    var layers: [ParameterGroup]? = nil
 
     struct Output {
         var result: LossResult
@@ -21,6 +24,8 @@ struct OptimizationStep {
         var textEmbeddings: Tensor
         /// Gradient L2 norm of each tower, before clipping.
         var towerNorms: [String: Double]
+        /// Gradient, value and update figures of each of `layers`.
+        var groups: [String: GroupGradient]
         /// Global gradient norm before clipping.
         var totalNorm: Double
         /// False when a non-finite loss or gradient made the step be skipped.
@@ -49,7 +54,8 @@ struct OptimizationStep {
         model.logScale.gradient[0] += result.gradLogScale
         faults?.alterGradients(model, step: step)
 
-        let norms = ["image": gradientNorm(model.image.parameters), "text": gradientNorm(model.text.parameters)]
+        let layers = self.layers ?? ParameterGroup.byNamePrefix(model.parameters, depth: 2)
+        let before = GradientReport(groups: layers)
         let total = Double(clipNorm.map { clipGradientNorm(model.parameters, maxNorm: Float($0)) }
                            ?? Float(gradientNorm(model.parameters)))
         let applied = total.isFinite && result.loss.isFinite
@@ -58,7 +64,24 @@ struct OptimizationStep {
             faults?.alterLogScale(model, step: step)
             model.clampLogScale()
         }
+        let report = before.addingUpdates(applied ? optimizer.lastUpdateNorms : [:], of: layers)
         return Output(result: result, imageEmbeddings: imageEmbeddings, textEmbeddings: textEmbeddings,
-                      towerNorms: norms, totalNorm: total, applied: applied)
+                      towerNorms: Self.towerNorms(report), groups: Self.figures(report), totalNorm: total, applied: applied)
+    }
+
+    /// Each tower's gradient norm from its groups' ("image.…", "text.…").
+    static func towerNorms(_ report: GradientReport) -> [String: Double] {
+        var squares: [String: Double] = ["image": 0, "text": 0]
+        for group in report.groups {
+            let tower = String(group.name.prefix { $0 != "." })
+            if squares[tower] != nil { squares[tower]! += group.gradientNorm * group.gradientNorm }
+        }
+        return squares.mapValues { $0.squareRoot() }
+    }
+
+    static func figures(_ report: GradientReport) -> [String: GroupGradient] {
+        Dictionary(uniqueKeysWithValues: report.groups.map {
+            ($0.name, GroupGradient(gradientNorm: $0.gradientNorm, valueNorm: $0.parameterNorm, updateRatio: $0.updateRatio ?? 0))
+        })
     }
 }
