@@ -49,6 +49,7 @@ struct CollapseMonitorTests {
         var t = CollapseThresholds()
         t.graceSteps = 5
         t.window = 10
+        t.learningSteps = 5
         return t
     }()
 

@@ -6,8 +6,9 @@ import Foundation
 
 extension CollapseMonitor {
     /// Whether an evaluation of `report.images` pictures can tell learning from chance: a band of
-    /// `chanceStandardErrors` standard errors around a random ranking's rank score narrower
-    /// than this. Smaller validation sets leave the verdict to the batches' own retrieval.
+    /// `validationChanceErrors` standard errors around a random ranking's rank score narrower
+    /// than this (15 pictures or more). Smaller validation sets leave the verdict to the
+    /// batches' own retrieval.
     static let widestChanceBand = 0.3
 
     /// Judges one evaluation: `validation` on the held-out pictures and, when given, `training`
@@ -19,13 +20,18 @@ extension CollapseMonitor {
                         final: Bool = false) -> [CollapseAlarm] {
         guard observed >= thresholds.learningSteps || final else { return [] }
         var raised: [CollapseAlarm] = []
-        if let atChance = isAtChance(validation) {
-            // One evaluation at chance is a warning; a second in a row, or the last one, a
-            // collapse. A run that ends before the model had time to learn gets a warning.
+        if let atChance = isAtChance(validation), let score = validation.rankScore {
+            // An evaluation at chance is a warning. It is a collapse once the model had time to
+            // learn and the evaluations at chance in a row (two or more, or the last one) average
+            // within one standard error of a random ranking: a slow model that hovers near the
+            // edge of the band stays a warning.
             let hadTime = observed >= thresholds.learningSteps
-            let level: Health = atChance ? ((previousEvaluationAtChance || final) && hadTime ? .collapsed : .warning) : .healthy
-            if atChance && !previousEvaluationAtChance { chanceSince = step }
-            previousEvaluationAtChance = atChance
+            if atChance && chanceScores.isEmpty { chanceSince = step }
+            chanceScores = atChance ? chanceScores + [score] : []
+            let mean = chanceScores.reduce(0, +) / Double(max(1, chanceScores.count))
+            let nearZero = mean < max(thresholds.minimumRankScore, validation.rankScoreStandardError)
+            let level: Health = !atChance ? .healthy
+                : hadTime && (chanceScores.count >= 2 || final) && nearZero ? .collapsed : .warning
             if let alarm = setLevel(level, of: .learnedNothing, onSteps: false, since: chanceSince, at: step,
                                     evidence: { .validationAtChance(validation, shortRun: hadTime ? nil : observed) }) {
                 raised.append(alarm)
@@ -46,7 +52,7 @@ extension CollapseMonitor {
     /// nil when it has too few pictures to tell.
     func isAtChance(_ report: RecallReport) -> Bool? {
         guard let score = report.rankScore, report.images >= 2 else { return nil }
-        let band = thresholds.chanceStandardErrors * report.rankScoreStandardError
+        let band = thresholds.validationChanceErrors * report.rankScoreStandardError
         guard band <= Self.widestChanceBand else { return nil }
         return score < max(thresholds.minimumRankScore, band)
     }

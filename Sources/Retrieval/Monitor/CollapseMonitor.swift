@@ -42,8 +42,8 @@ public final class CollapseMonitor {
     var lastStep = 0
     /// Steps seen (since the monitor started: a resumed run starts a new monitor).
     private(set) var observed = 0
-    /// Whether the previous judged evaluation was at chance, and since which step.
-    var previousEvaluationAtChance = false
+    /// The rank scores of the judged evaluations at chance in a row so far, and since which step.
+    var chanceScores: [Double] = []
     var chanceSince = 0
     /// The last step's figures and the evidence of its conditions, for the final verdict.
     var lastFigures: CollapseFigures?
@@ -78,7 +78,7 @@ public final class CollapseMonitor {
         stepLevels = [:]
         outcomeLevels = [:]
         raisedLevels = [:]
-        previousEvaluationAtChance = false
+        chanceScores = []
     }
 
     /// The worst state over all modes (not judged when none has been).
@@ -144,13 +144,13 @@ public final class CollapseMonitor {
     }
 
     /// Whether the step figures judge `mode` yet: non-finite values from the first step, the
-    /// batches' own retrieval once the model had time to learn, a stall once there is a
+    /// batches' own retrieval and the effective rank once the model had time to learn, a stall once there is a
     /// loss history to compare, the rest after the grace; overfitting only from evaluations.
     private func isJudgedOnSteps(_ mode: CollapseMode) -> Bool {
         switch mode {
         case .nonFinite: return true
         case .overfitting: return false
-        case .learnedNothing: return observed >= thresholds.learningSteps
+        case .learnedNothing, .dimensional: return observed >= thresholds.learningSteps
         case .stalledLoss: return observed > thresholds.graceSteps && bestEarlierLoss.isFinite
         default: return observed > thresholds.graceSteps
         }
@@ -201,7 +201,7 @@ public final class CollapseMonitor {
                 result[.embedding] = (.collapsed, nil)
             } else if spread < t.spreadWarning {
                 result[.embedding] = (.warning, nil)
-            } else {
+            } else if observed >= t.learningSteps {
                 let rank = min(f.imageRank, f.textRank)
                 if rank < t.rankCollapsed { result[.dimensional] = (.collapsed, nil) }
                 else if rank < t.rankWarning { result[.dimensional] = (.warning, nil) }
@@ -262,7 +262,7 @@ public final class CollapseMonitor {
     }
 
     /// The evidence when the last window's batches retrieved their own pairs no better than
-    /// chance (fewer top-1 hits than chance plus `chanceStandardErrors` binomial errors).
+    /// chance (fewer top-1 hits than chance plus `batchChanceErrors` binomial errors).
     func batchRetrievalAtChance() -> CollapseAdvice.Evidence? {
         guard !batchRetrieval.isEmpty else { return nil }
         let hits = batchRetrieval.reduce(0) { $0 + $1.hits }
@@ -270,7 +270,7 @@ public final class CollapseMonitor {
         let queries = batchRetrieval.reduce(0) { $0 + $1.queries }
         let p = chance / queries
         let error = (queries * p * (1 - p)).squareRoot()
-        guard hits <= chance + thresholds.chanceStandardErrors * error else { return nil }
+        guard hits <= chance + thresholds.batchChanceErrors * error else { return nil }
         return .batchRetrieval(top1: hits / queries, chance: p, steps: batchRetrieval.count)
     }
 

@@ -23,10 +23,12 @@ public struct CollapseThresholds: Codable, Sendable, Equatable {
     /// Relative spread of a tower's batch: below these, it maps inputs to one point.
     public var spreadWarning = 0.1
     public var spreadCollapsed = 0.03
-    /// Effective number of directions (participation ratio) below these. Healthy shapes runs
-    /// dip to 2.8 early on (B 32, D 64), hence not 3 (docs/monitor.md).
-    public var rankWarning = 2.0
-    public var rankCollapsed = 1.5
+    /// Effective number of directions (participation ratio) below these, judged once the model
+    /// had `learningSteps` to learn: on real pictures a fresh image tower's batch is dominated
+    /// by one direction (healthy icons runs dip to 1.33 around step 12 and stay near 1.55–1.9
+    /// in a 45-step run), while a learning rate far too high drives it to 1.0–1.2 (docs/monitor.md).
+    public var rankWarning = 1.4
+    public var rankCollapsed = 1.2
     /// Under a margin loss: the score spread below this fraction of the margin, the mean positive
     /// score below the margin and the loss pinned at 2·margin (`pinnedLoss`): collapsed.
     public var scoreScaleFraction = 0.05
@@ -43,10 +45,15 @@ public struct CollapseThresholds: Codable, Sendable, Equatable {
     /// over the median group's.
     public var gradientRatioWarning = 30.0
     public var gradientRatioCollapsed = 100.0
-    /// A ranking within this many standard errors of a random one is indistinguishable from
-    /// chance; so is one whose rank score (1 − 2 × mean share of rivals ahead of the truth: 0 at
-    /// chance, 1 perfect) is below `minimumRankScore`, however many pictures were ranked.
-    public var chanceStandardErrors = 3.0
+    /// In-batch top-1 hits within this many binomial standard errors of chance's are chance.
+    public var batchChanceErrors = 3.0
+    /// A validation rank score (1 − 2 × mean share of rivals ahead of the truth: 0 at chance, 1
+    /// perfect) within this many standard errors of a random ranking's, or below
+    /// `minimumRankScore` however many pictures were ranked, is chance. Two, not three: a
+    /// healthy but slow model on 36 validation pictures scores 0.25 at a quarter of its run,
+    /// inside three standard errors (0.29) but outside two (0.19); shuffled captions score
+    /// −0.06 to 0.07 on 64–103 pictures (docs/monitor.md).
+    public var validationChanceErrors = 2.0
     public var minimumRankScore = 0.05
     /// Stalled: the best smoothed loss of the last `stallSteps` is not this fraction below the
     /// best before them, while the loss is above `stalledLossFraction` of its chance value and
@@ -56,8 +63,9 @@ public struct CollapseThresholds: Codable, Sendable, Equatable {
     public var stalledRateFraction = 0.5
     /// Overfitting: validation's rank score below this fraction of the training pictures'
     /// (measured on as many of them, without augmentation), with training at least
-    /// `overfittingTrainingScore`.
-    public var overfittingRatio = 0.5
+    /// `overfittingTrainingScore`. A third: a healthy small set (553 training icons) ends with
+    /// validation at half of training's, memorised shuffled captions at a tenth.
+    public var overfittingRatio = 1.0 / 3
     public var overfittingTrainingScore = 0.5
 
     public init() {}

@@ -73,10 +73,10 @@ public enum TrainingReport {
             chart("Update / value ratio by parameter group, ‖Δp‖/‖p‖ per step (log scale)", log: true, groupSeries(\.updateRatio)),
             chart("Top-1 retrieval within each batch (dashed: chance)", [line("top-1", blue) { $0.monitor.batchTop1 },
                                                                           line("chance", grey, dashed: true) { $0.monitor.batchTop1Chance }]),
-            chart("Text→image rank score per evaluation (0: a random ranking, 1: perfect; dashed: 3 standard errors above chance)", [
+            chart("Text→image rank score per evaluation (0: a random ranking, 1: perfect; dashed: 2 standard errors above chance)", [
                 rankScore("validation", blue, dashed: false) { $0.recall.rankScore },
                 rankScore("training pictures", orange, dashed: false) { $0.training?.rankScore },
-                rankScore("chance + 3 s.e.", grey, dashed: true) { 3 * $0.recall.rankScoreStandardError }]),
+                rankScore("chance + 2 s.e.", grey, dashed: true) { 2 * $0.recall.rankScoreStandardError }]),
             chart("Throughput (pairs/s)", [line("pairs/s", grey) { $0.pairsPerSecond }]),
         ]
 
