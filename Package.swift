@@ -12,7 +12,7 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "retrieve", targets: ["retrieve"]),
-        .library(name: "Retrieval", targets: ["Retrieval", "Vision", "Text", "Neural"]),
+        .library(name: "Retrieval", targets: ["Search", "Retrieval", "Datasets", "VectorIndex", "Vision", "Text", "Neural"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -22,20 +22,30 @@ let package = Package(
                        providers: [.apt(["libopenblas-dev"])]),
         .target(name: "CImageCodecs",
                 linkerSettings: [.linkedLibrary("png16"), .linkedLibrary("jpeg")]),
-        // AVX2+FMA search kernels chosen at run time, portable C elsewhere (Retrieval's scans).
+        // AVX2+FMA search kernels chosen at run time, portable C elsewhere (VectorIndex's scans).
         .target(name: "CKernels"),
+        // Imports point down this list, never up: the compiler holds the layout of docs/architecture.md.
         .target(name: "Neural", dependencies: ["CBLAS"], swiftSettings: strict),
         .target(name: "Vision", dependencies: ["Neural", "CImageCodecs"], swiftSettings: strict),
         .target(name: "Text", dependencies: ["Neural"], swiftSettings: strict),
-        .target(name: "Retrieval", dependencies: ["Neural", "Vision", "Text", "CKernels"], swiftSettings: strict),
+        .target(name: "VectorIndex", dependencies: ["Neural", "CKernels"], swiftSettings: strict),
+        .target(name: "Datasets", dependencies: ["Neural", "Vision", "Text"], swiftSettings: strict),
+        .target(name: "Retrieval", dependencies: ["Neural", "Vision", "Text", "Datasets"], swiftSettings: strict),
+        .target(name: "Search", dependencies: ["Retrieval", "VectorIndex", "Vision", "Text", "Neural", "CKernels"],
+                swiftSettings: strict),
+        .target(name: "Benchmarks", dependencies: ["Retrieval", "VectorIndex", "Text", "Neural"], swiftSettings: strict),
         .executableTarget(name: "retrieve",
-                          dependencies: ["Retrieval", "Neural", "Vision", "Text",
+                          dependencies: ["Search", "Benchmarks", "Retrieval", "Datasets", "VectorIndex", "Neural", "Vision", "Text",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           swiftSettings: strict),
         .testTarget(name: "NeuralTests", dependencies: ["Neural"]),
         .testTarget(name: "VisionTests", dependencies: ["Vision", "Neural"]),
         .testTarget(name: "TextTests", dependencies: ["Text", "Neural"]),
-        .testTarget(name: "RetrievalTests", dependencies: ["Retrieval", "Vision", "Text", "Neural"]),
+        .testTarget(name: "VectorIndexTests", dependencies: ["VectorIndex", "Neural"]),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Vision", "Text", "Neural"]),
+        .testTarget(name: "RetrievalTests", dependencies: ["Retrieval", "Datasets", "Benchmarks", "Vision", "Text", "Neural"]),
+        .testTarget(name: "BenchmarksTests", dependencies: ["Benchmarks", "Neural"]),
+        .testTarget(name: "SearchTests", dependencies: ["Search", "Retrieval", "Datasets", "VectorIndex", "Vision", "Neural"]),
         // The command-line tool run as a user runs it: exit codes, messages, files.
         .testTarget(name: "CLITests", dependencies: ["retrieve"]),
     ],

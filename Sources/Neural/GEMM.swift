@@ -18,7 +18,7 @@ public enum Transpose: Sendable {
 ///
 /// op(A) is m×k, op(B) is k×n, C is m×n; `lda`, `ldb`, `ldc` are the row strides of the
 /// matrices as stored (so A stored k×m when transposed has lda ≥ m). A large product is split
-/// into blocks of C's rows (or columns) run on `GEMMThreads.count` cores; callers that already
+/// into blocks of C's rows (or columns) run on `Threads.count` cores; callers that already
 /// run one product per core pass `parallel: false`.
 public func gemm(
     _ transA: Transpose, _ transB: Transpose,
@@ -123,10 +123,8 @@ public func matmul(_ a: Tensor, _ b: Tensor,
     return out
 }
 
-/// How many cores `gemm` spreads one product over. Set it once at start-up (the benchmarks
-/// compare 1 and 2); results are the same for a given count whichever threads call `gemm`.
+/// How `gemm` spreads one product over `Threads.count` cores.
 public enum GEMMThreads {
-    nonisolated(unsafe) public static var count = ProcessInfo.processInfo.activeProcessorCount
     /// The kernel OpenBLAS chose for this processor (e.g. "Haswell", "Zen", "SkylakeX").
     public static var coreName: String { String(cString: openblas_get_corename()) }
 
@@ -135,8 +133,8 @@ public enum GEMMThreads {
 
     static func parts(m: Int, n: Int, k: Int) -> Int {
         let blocks = max(m, n) / 16
-        guard count > 1, blocks >= 2, m * n * k >= minimumSplitWork else { return 1 }
-        return min(count, blocks)
+        guard Threads.count > 1, blocks >= 2, m * n * k >= minimumSplitWork else { return 1 }
+        return min(Threads.count, blocks)
     }
 
     static func boundary(_ part: Int, of parts: Int, length: Int) -> Int {

@@ -4,6 +4,10 @@ import ArgumentParser
 import Foundation
 import Neural
 import Retrieval
+import Datasets
+import Search
+import Benchmarks
+import VectorIndex
 
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -37,10 +41,10 @@ struct GEMMBenchCommand: ParsableCommand {
     }
 
     func run() throws {
-        if let threads { GEMMThreads.count = threads }
+        if let threads { Threads.count = threads }
         var rows: [GEMMBenchmarkRow] = []
         if !json {
-            Console.error("OpenBLAS kernel \(GEMMThreads.coreName), \(GEMMThreads.count) threads")
+            Console.error("OpenBLAS kernel \(GEMMThreads.coreName), \(Threads.count) threads")
             print(pad("shape", 26) + pad("m", 9) + pad("n", 6) + pad("k", 6) + pad("ours GF/s", 11) + pad("cblas GF/s", 11) + "ratio")
         }
         for shape in GEMMBenchmark.standardShapes(batch: batch) {
@@ -70,7 +74,7 @@ struct GEMMBenchCommand: ParsableCommand {
             struct Report: Encodable {
                 let kernel: String; let threads: Int; let rows: [GEMMBenchmarkRow]; let convolutions: [ConvolutionRow]
             }
-            try Console.printJSON(Report(kernel: GEMMThreads.coreName, threads: GEMMThreads.count, rows: rows,
+            try Console.printJSON(Report(kernel: GEMMThreads.coreName, threads: Threads.count, rows: rows,
                                          convolutions: convolutions))
         }
     }
@@ -103,7 +107,7 @@ struct TrainBenchCommand: ParsableCommand {
         if architecture.arch == .standard && architecture.norm == nil && architecture.positionEmbeddings == nil {
             configuration = .reference
         }
-        if !json { Console.error("OpenBLAS kernel \(GEMMThreads.coreName), \(GEMMThreads.count) threads; norm \(configuration.normalization.rawValue), position embeddings \(configuration.positionEmbeddings)") }
+        if !json { Console.error("OpenBLAS kernel \(GEMMThreads.coreName), \(Threads.count) threads; norm \(configuration.normalization.rawValue), position embeddings \(configuration.positionEmbeddings)") }
         var rows: [TrainingBenchmark.Row] = []
         for b in batch {
             let row = TrainingBenchmark.throughput(batch: b, configuration: configuration, steps: steps)

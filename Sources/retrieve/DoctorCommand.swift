@@ -4,6 +4,10 @@
 import ArgumentParser
 import Foundation
 import Retrieval
+import Datasets
+import Search
+import Benchmarks
+import VectorIndex
 
 struct DoctorCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

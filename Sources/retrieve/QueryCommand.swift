@@ -3,6 +3,10 @@
 import ArgumentParser
 import Foundation
 import Retrieval
+import Datasets
+import Search
+import Benchmarks
+import VectorIndex
 
 struct QueryCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -4,6 +4,10 @@ import ArgumentParser
 import Foundation
 import Neural
 import Retrieval
+import Datasets
+import Search
+import Benchmarks
+import VectorIndex
 
 struct SearchBenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

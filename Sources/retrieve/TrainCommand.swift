@@ -5,6 +5,10 @@ import ArgumentParser
 import Foundation
 import Neural
 import Retrieval
+import Datasets
+import Search
+import Benchmarks
+import VectorIndex
 import Text
 import Vision
 

@@ -2,6 +2,8 @@ import Foundation
 import Testing
 import Neural
 @testable import Retrieval
+@testable import Datasets
+@testable import Benchmarks
 
 /// Builds one step's figures from embeddings the way the trainer does.
 func figures(step: Int, image: Tensor, text: Tensor, logScale: Float = 2.6,

@@ -5,6 +5,8 @@ import Foundation
 import Testing
 import Neural
 @testable import Retrieval
+@testable import Datasets
+@testable import Benchmarks
 
 struct CollapseRunCostTests {
     @Test func monitorCostAgainstATrainingStepAtBatch256() {

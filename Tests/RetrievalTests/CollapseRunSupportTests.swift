@@ -6,6 +6,8 @@ import Neural
 import Text
 import Vision
 @testable import Retrieval
+@testable import Datasets
+@testable import Benchmarks
 
 enum CollapseRun {
     /// Grace and window short enough for runs of a few dozen steps.

@@ -6,6 +6,8 @@ import Foundation
 import Testing
 import Neural
 @testable import Retrieval
+@testable import Datasets
+@testable import Benchmarks
 
 @Suite(.serialized)
 struct CollapseRunTests {

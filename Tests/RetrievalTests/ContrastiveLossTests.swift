@@ -2,6 +2,8 @@ import Foundation
 import Testing
 import Neural
 @testable import Retrieval
+@testable import Datasets
+@testable import Benchmarks
 
 /// The N-pair loss written plainly in Double: the reference the Float implementation must match.
 private func referenceNPair(_ image: [Double], _ text: [Double], b: Int, d: Int, s: Double,

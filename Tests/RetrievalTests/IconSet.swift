@@ -8,6 +8,8 @@ import Foundation
 import Neural
 import Vision
 @testable import Retrieval
+@testable import Datasets
+@testable import Benchmarks
 
 enum IconSet {
     static let theme = URL(fileURLWithPath: "/usr/share/icons/oxygen/base/48x48")

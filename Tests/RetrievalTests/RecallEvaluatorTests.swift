@@ -1,6 +1,8 @@
 import Testing
 import Neural
 @testable import Retrieval
+@testable import Datasets
+@testable import Benchmarks
 
 struct RecallEvaluatorTests {
     /// Three images on the axes; captions placed so their ranks are known by hand.

@@ -3,6 +3,8 @@
 import Foundation
 import Vision
 @testable import Retrieval
+@testable import Datasets
+@testable import Benchmarks
 
 enum SmallShapes {
     static let configuration: ModelConfiguration = {

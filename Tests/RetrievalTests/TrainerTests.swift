@@ -4,6 +4,8 @@ import Neural
 import Text
 import Vision
 @testable import Retrieval
+@testable import Datasets
+@testable import Benchmarks
 
 private func trainer(_ stores: (train: ImageStore, validation: ImageStore), epochs: Int, seed: UInt64 = 0,
                      files: TrainingFiles? = nil) -> Trainer {

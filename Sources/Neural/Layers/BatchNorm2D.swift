@@ -144,7 +144,7 @@ public final class BatchNorm2D: Layer, BufferedModule {
 /// keep their precision.
 func channelSums(_ a: UnsafePointer<Float>, times b: UnsafePointer<Float>?, around shift: UnsafePointer<Float>? = nil,
                  rows: Int, channels c: Int) -> ([Double], [Double]) {
-    let threads = rows >= 16384 ? ProcessInfo.processInfo.activeProcessorCount : 1
+    let threads = rows >= 16384 ? Threads.count : 1
     if threads <= 1 { return serialChannelSums(a, times: b, around: shift, rows: rows, channels: c) }
     var parts = [([Double], [Double])](repeating: ([], []), count: threads)
     parts.withUnsafeMutableBufferPointer { slots in

@@ -28,7 +28,7 @@ extension Conv2D {
     /// several, each worker with its own workspace.
     func runChunks(batch: Int, chunk: Int, scratchFloats: Int, _ body: (ConvChunk, ConvWorkspace) -> Void) {
         let chunks = (batch + chunk - 1) / chunk
-        let workers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, chunks))
+        let workers = max(1, min(Threads.count, chunks))
         while workspaces.count < workers { workspaces.append(ConvWorkspace()) }
         let spaces = workspaces
         func work(_ w: Int, parallel: Bool) {
@@ -93,7 +93,7 @@ extension Conv2D {
         let packed = UnsafePointer(packedWeight.pointer)
         let hasBias = bias != nil, propagate = propagatesInputGradient
         let chunks = (batch + chunk - 1) / chunk
-        while workspaces.count < min(chunks, ProcessInfo.processInfo.activeProcessorCount) { workspaces.append(ConvWorkspace()) }
+        while workspaces.count < min(chunks, Threads.count) { workspaces.append(ConvWorkspace()) }
         for space in workspaces {
             space.weightGradient.reserve(cout * K).update(repeating: 0, count: cout * K)
             space.biasSums = [Double](repeating: 0, count: hasBias ? cout : 0)

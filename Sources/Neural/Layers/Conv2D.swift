@@ -60,6 +60,14 @@ public final class Conv2D: Layer {
         return (g.outHeight, g.outWidth)
     }
 
+    /// How a batch of `height`×`width` images is cut for im2col: images per chunk, column rows
+    /// per image (Ho·Wo) and floats per column row (k·k·Cin). For benchmarks that time the bare
+    /// GEMMs of the same shapes.
+    public func chunking(batch: Int, height: Int, width: Int) -> (imagesPerChunk: Int, rowsPerImage: Int, columnWidth: Int) {
+        let g = makeGeometry(height: height, width: width)
+        return (imagesPerChunk(g, batch: batch), g.pixelsPerImage, g.columnWidth)
+    }
+
     private func makeGeometry(height: Int, width: Int) -> ConvGeometry {
         let g = ConvGeometry(height: height, width: width, inChannels: inChannels,
                              kernel: kernelSize, stride: stride, padding: padding)
@@ -75,7 +83,7 @@ public final class Conv2D: Layer {
         let perImage = (g.pixelsPerImage * g.columnWidth + extraFloatsPerImage) * MemoryLayout<Float>.size
         let fitting = max(1, min(batch, columnBudgetBytes / max(1, perImage)))
         var chunks = (batch + fitting - 1) / fitting
-        let cores = ProcessInfo.processInfo.activeProcessorCount
+        let cores = Threads.count
         if chunks > 1 { chunks = min(batch, (chunks + cores - 1) / cores * cores) }
         return max(1, (batch + chunks - 1) / max(1, chunks))
     }

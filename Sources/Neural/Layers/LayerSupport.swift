@@ -52,7 +52,7 @@ final class ScratchBuffer {
 /// (fewer than `minimumPerThread` items per core) and `parallel: false` (a caller that already
 /// keeps every core busy) run inline on the caller's thread.
 func parallelRanges(_ count: Int, minimumPerThread: Int = 1, parallel: Bool = true, _ body: (Range<Int>) -> Void) {
-    let threads = parallel ? min(ProcessInfo.processInfo.activeProcessorCount, count / max(1, minimumPerThread)) : 1
+    let threads = parallel ? min(Threads.count, count / max(1, minimumPerThread)) : 1
     if threads <= 1 {
         if count > 0 { body(0..<count) }
         return

@@ -3,6 +3,7 @@
 import Foundation
 import Neural
 import Vision
+import Datasets
 
 public enum RetrievalEvaluation {
     /// Which captions of each picture take part.

@@ -1,6 +1,7 @@
 // The shape of a two-tower model: everything needed to rebuild it before loading weights.
 // Stored as JSON inside the model file, and part of the model's fingerprint.
 import Foundation
+import Datasets
 
 /// Architecture and preprocessing of a retrieve model. Defaults suit a 2-core CPU.
 public struct ModelConfiguration: Codable, Sendable, Equatable {

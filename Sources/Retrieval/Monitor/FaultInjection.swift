@@ -4,6 +4,7 @@
 // faults the step is exactly the usual one.
 import Foundation
 import Neural
+import Datasets
 
 /// Faults an `OptimizationStep` applies from step `from` on (steps counted from 1).
 struct FaultInjection {

@@ -4,6 +4,7 @@
 // only: no script, no network.
 import Foundation
 import Neural
+import Datasets
 
 public enum TrainingReport {
     /// The report's HTML for `history`; `diagnosis` (a replay) adds the per-mode states.

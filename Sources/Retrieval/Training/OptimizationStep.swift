@@ -4,12 +4,13 @@
 import Foundation
 import Neural
 import Text
+import Datasets
 
-struct OptimizationStep {
-    let model: DualEncoder
-    let optimizer: any Optimizer
-    let loss: TrainingLoss
-    let clipNorm: Double?
+public struct OptimizationStep {
+    public let model: DualEncoder
+    public let optimizer: any Optimizer
+    public let loss: TrainingLoss
+    public let clipNorm: Double?
     /// Test-only faults (see `FaultInjection`); nil in every real run.
     var faults: FaultInjection? = nil
     /// This step's number from 1, for the faults.
@@ -18,22 +19,30 @@ struct OptimizationStep {
     /// model's parameters by the first two parts of their names ("image.conv1", "logit_scale").
     var layers: [ParameterGroup]? = nil
 
-    struct Output {
-        var result: LossResult
-        var imageEmbeddings: Tensor
-        var textEmbeddings: Tensor
+    public struct Output {
+        public var result: LossResult
+        public var imageEmbeddings: Tensor
+        public var textEmbeddings: Tensor
         /// Gradient L2 norm of each tower, before clipping.
-        var towerNorms: [String: Double]
+        public var towerNorms: [String: Double]
         /// Gradient, value and update figures of each of `layers`.
-        var groups: [String: GroupGradient]
+        public var groups: [String: GroupGradient]
         /// Global gradient norm before clipping.
-        var totalNorm: Double
+        public var totalNorm: Double
         /// False when a non-finite loss or gradient made the step be skipped.
-        var applied: Bool
+        public var applied: Bool
+    }
+
+    /// A step of `model` under `optimizer`; `clipNorm` nil turns clipping off.
+    public init(model: DualEncoder, optimizer: any Optimizer, loss: TrainingLoss, clipNorm: Double?) {
+        self.model = model
+        self.optimizer = optimizer
+        self.loss = loss
+        self.clipNorm = clipNorm
     }
 
     /// (B, S, S, 3) pictures and their captions, pair i being (images[i], text row i).
-    func run(images: Tensor, text: EncodedBatch, mask: DuplicateMask?, learningRate: Float) -> Output {
+    public func run(images: Tensor, text: EncodedBatch, mask: DuplicateMask?, learningRate: Float) -> Output {
         model.setTraining(true)
         let images = faults?.images(images, step: step) ?? images
         let imageEmbeddings = faults?.forwardImage(model, images, step: step) ?? model.image.forward(images)

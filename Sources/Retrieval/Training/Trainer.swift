@@ -6,6 +6,7 @@ import Foundation
 import Neural
 import Text
 import Vision
+import Datasets
 
 public final class Trainer {
     public let model: DualEncoder
@@ -171,9 +172,9 @@ public final class Trainer {
         let encoded = model.vocabulary.encodeBatch(captions, maxLength: model.configuration.maxTokens)
         let mask = DuplicateMask(imageKeys: indices, captionKeys: captionIDs)
         let learningRate = schedule.rate(at: step) * Float(learningRateScale)
-        let out = OptimizationStep(model: model, optimizer: optimizer, loss: options.loss, clipNorm: options.clipNorm,
-                                   faults: faults, step: step + 1, layers: layers)
-            .run(images: images, text: encoded, mask: mask, learningRate: learningRate)
+        var optimization = OptimizationStep(model: model, optimizer: optimizer, loss: options.loss, clipNorm: options.clipNorm)
+        (optimization.faults, optimization.step, optimization.layers) = (faults, step + 1, layers)
+        let out = optimization.run(images: images, text: encoded, mask: mask, learningRate: learningRate)
         let figures = CollapseFigures(step: step + 1, loss: out.result.loss, similarity: out.result.similarity,
                                       image: out.imageEmbeddings, text: out.textEmbeddings,
                                       logScale: model.logScale.value[0], gradientNorms: out.towerNorms,
@@ -189,8 +190,9 @@ public final class Trainer {
         let augmentation = options.augmentation
         pictures.withUnsafeMutableBufferPointer { out in
             let base = out.baseAddress!
-            DispatchQueue.concurrentPerform(iterations: 2) { part in
-                for slot in stride(from: part, to: indices.count, by: 2) {
+            let workers = Threads.count
+            DispatchQueue.concurrentPerform(iterations: workers) { part in
+                for slot in stride(from: part, to: indices.count, by: workers) {
                     var generator = SeededGenerator(seed: seed ^ (UInt64(slot) &* 0x9E37_79B9_7F4A_7C15))
                     base[slot] = augmentation.apply(to: train.images[indices[slot]], side: side, using: &generator)
                 }

@@ -3,14 +3,7 @@
 // real captioned photos.
 import Foundation
 import Vision
-
-/// Which loss trains the towers.
-public enum TrainingLoss: Codable, Sendable, Equatable {
-    /// Symmetric N-pair cross-entropy with a learned temperature (CLIP).
-    case nPair
-    /// VSE++ max of hinges on the hardest in-batch negative, with this margin.
-    case hinge(margin: Double)
-}
+import Datasets
 
 /// What training does when the monitor declares a collapse.
 public enum CollapsePolicy: String, Codable, Sendable, CaseIterable {

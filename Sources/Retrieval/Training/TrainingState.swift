@@ -5,6 +5,7 @@
 import Foundation
 import Neural
 import Text
+import Datasets
 
 public enum TrainingState {
     static let format = "retrieve-training-state"

@@ -1,0 +1,59 @@
+// Training pictures decoded once and kept in memory at the model's input size, so epochs
+// after the first never decode again. Decoding runs on every core; a picture that cannot be
+// read is reported with its reason and left out, and the rest goes on.
+import Foundation
+import Vision
+import Neural
+import Text
+
+/// Decoded, square, input-sized pictures, aligned with the captioned images they came from.
+public struct ImageStore: Sendable {
+    public let side: Int
+    public let images: [RGBImage]
+    /// The captioned images that decoded, in the same order as `images`.
+    public let items: [CaptionedImage]
+    /// Pictures left out, with the one-line reason.
+    public let failures: [(path: String, reason: String)]
+
+    /// Decodes every item's picture, centre-crops it square and resizes it to side×side.
+    /// `progress(done, total)` is called from worker threads as pictures finish.
+    public static func load(_ items: [CaptionedImage], side: Int, threads: Int = Threads.count,
+                            progress: (@Sendable (Int, Int) -> Void)? = nil) -> ImageStore {
+        var results = [Result<RGBImage, any Error>?](repeating: nil, count: items.count)
+        let done = Counter()
+        let chunk = max(1, items.count / max(1, threads * 8))
+        results.withUnsafeMutableBufferPointer { out in
+            let base = out.baseAddress!
+            DispatchQueue.concurrentPerform(iterations: (items.count + chunk - 1) / chunk) { c in
+                for i in (c * chunk)..<min(items.count, (c + 1) * chunk) {
+                    base[i] = Result {
+                        try RGBImage(contentsOf: items[i].url, minimumShortSide: side).centerSquare(side: side)
+                    }
+                }
+                progress?(done.add(min(items.count, (c + 1) * chunk) - c * chunk), items.count)
+            }
+        }
+        var images: [RGBImage] = [], kept: [CaptionedImage] = [], failures: [(String, String)] = []
+        for (item, result) in zip(items, results) {
+            switch result! {
+            case .success(let image):
+                images.append(image)
+                kept.append(item)
+            case .failure(let error):
+                failures.append((item.path, (error as? ImageError)?.problem ?? "\(error)"))
+            }
+        }
+        return ImageStore(side: side, images: images, items: kept, failures: failures)
+    }
+
+    /// Stores already decoded pictures (tests, generated data).
+    public init(side: Int, images: [RGBImage], items: [CaptionedImage], failures: [(path: String, reason: String)] = []) {
+        precondition(images.count == items.count, "\(images.count) pictures for \(items.count) items")
+        self.side = side
+        self.images = images
+        self.items = items
+        self.failures = failures
+    }
+
+    public var count: Int { images.count }
+}

@@ -1,0 +1,10 @@
+// Which loss trains the towers: the one name the trainer, the monitor, the metrics file and the
+// CLI share for it. Its coding is the one saved training states already use.
+
+/// Which loss trains the towers.
+public enum TrainingLoss: Codable, Sendable, Equatable {
+    /// Symmetric N-pair cross-entropy with a learned temperature (CLIP).
+    case nPair
+    /// VSE++ max of hinges on the hardest in-batch negative, with this margin.
+    case hinge(margin: Double)
+}

@@ -1,0 +1,148 @@
+// The search API an app uses: open an index (rows memory-mapped), load the model it was built
+// with (refused when its fingerprint differs), and answer text or image queries with paths and
+// scores. One query scans the rows (SIMD, both cores); many queries go through GEMM blocks.
+import CKernels
+import Foundation
+import Neural
+import Text
+import Vision
+import Retrieval
+import Datasets
+import VectorIndex
+
+/// One result: a file of the indexed folder and its cosine score.
+public struct SearchResult: Sendable, Equatable {
+    /// Relative to the indexed folder.
+    public var path: String
+    /// The file itself.
+    public var url: URL
+    public var score: Float
+    /// Row id in the index.
+    public var row: Int
+}
+
+/// Knobs of a search.
+public struct SearchOptions: Sendable {
+    public var k = 10
+    /// Results scoring below this are dropped.
+    public var minScore: Float? = nil
+    /// Fold near-identical results (same bytes, or cosine between their embeddings above `dedupCosine`).
+    public var dedup = false
+    public var dedupCosine: Float = 0.98
+    /// Scan every row even when the index is approximate (IVF with every list probed).
+    public var exact = false
+    /// IVF lists probed per query (default: the index's).
+    public var nprobe: Int? = nil
+    public init() {}
+}
+
+/// An opened index with its model.
+public final class ImageSearch {
+    public let indexFile: URL
+    public let contents: IndexContents
+    /// The indexed folder.
+    public let root: URL
+    public let model: DualEncoder
+    public let modelFile: URL
+
+    /// Opens `indexFile` and the model it records (or `modelFile`), checking the fingerprint.
+    public init(indexFile: URL, modelFile: URL? = nil, verifyRows: Bool = false) throws {
+        self.indexFile = indexFile
+        contents = try IndexFile.read(from: indexFile, verifyRows: verifyRows)
+        root = IndexLocation.resolveRoot(contents.root, indexFile: indexFile)
+        let modelURL = modelFile ?? URL(fileURLWithPath: contents.modelPath)
+        guard FileManager.default.fileExists(atPath: modelURL.path) else {
+            throw SearchError.modelMissing(index: indexFile.path, model: modelURL.path)
+        }
+        let (model, fingerprint) = try ModelFile.read(from: modelURL)
+        guard fingerprint == contents.modelFingerprint else {
+            throw SearchError.modelMismatch(index: indexFile.path, model: modelURL.path,
+                                            expected: contents.modelFingerprint, found: fingerprint)
+        }
+        guard model.configuration.embeddingDimension == contents.storage.dimension else {
+            throw SearchError.dimensionMismatch(index: indexFile.path, indexDimension: contents.storage.dimension,
+                                                modelDimension: model.configuration.embeddingDimension)
+        }
+        self.model = model
+        self.modelFile = modelURL
+    }
+
+    /// Text embeddings (q, d) and each query's unknown words; a query without one known word throws.
+    public func embed(texts: [String]) throws -> (embeddings: Tensor, unknownWords: [[String]]) {
+        let maxTokens = model.configuration.maxTokens
+        for text in texts {
+            let encoded = model.vocabulary.encode(text, maxLength: maxTokens)
+            if encoded.ids.prefix(encoded.length).allSatisfy({ $0 == Vocabulary.unknownID }) {
+                throw SearchError.onlyUnknownWords(query: text, words: encoded.unknownWords)
+            }
+        }
+        return model.embedTexts(texts)
+    }
+
+    /// Image embeddings (q, d) of picture files, preprocessed as when indexing.
+    public func embed(imageFiles: [URL]) throws -> Tensor {
+        let side = model.configuration.imageSize
+        var batch = Tensor(zeros: [imageFiles.count, side, side, 3])
+        for (i, url) in imageFiles.enumerated() {
+            try RGBImage(contentsOf: url, minimumShortSide: side).centerSquare(side: side).write(into: &batch, at: i)
+        }
+        return model.embedImages(batch)
+    }
+
+    /// Results per text query, best first, and the words of each the model does not know.
+    public func search(texts: [String], options: SearchOptions = SearchOptions()) throws
+        -> (results: [[SearchResult]], unknownWords: [[String]]) {
+        let (queries, unknown) = try embed(texts: texts)
+        return (search(embeddings: queries, options: options), unknown)
+    }
+
+    /// Results per picture query (image → image), best first.
+    public func search(imageFiles: [URL], options: SearchOptions = SearchOptions()) throws -> [[SearchResult]] {
+        search(embeddings: try embed(imageFiles: imageFiles), options: options)
+    }
+
+    /// Results per row of (q, d) unit query embeddings.
+    public func search(embeddings queries: Tensor, options: SearchOptions = SearchOptions()) -> [[SearchResult]] {
+        let storage = contents.storage
+        precondition(queries.rank == 2 && queries.shape[1] == storage.dimension,
+                     "ImageSearch: queries \(queries.shape), index dimension \(storage.dimension)")
+        let fetch = options.dedup ? min(storage.count, options.k * 4 + 8) : options.k
+        let hits: [[SearchHit]]
+        switch storage {
+        case .flat(let flat):
+            hits = flat.search(queries, k: fetch)
+        case .ivf(let ivf):
+            hits = ivf.search(queries, k: fetch, nprobe: options.exact ? ivf.listCount : options.nprobe)
+        }
+        return hits.map { list in
+            var kept = list.filter { options.minScore == nil || $0.score >= options.minScore! }
+            if options.dedup { kept = fold(kept, cosine: options.dedupCosine) }
+            return kept.prefix(options.k).map(result)
+        }
+    }
+
+    /// A search result for row `hit.id`.
+    private func result(_ hit: SearchHit) -> SearchResult {
+        let file = contents.files[hit.id]
+        return SearchResult(path: file.path, url: root.appendingPathComponent(file.path), score: hit.score, row: hit.id)
+    }
+
+    /// Drops each hit whose bytes equal, or whose embedding nearly equals, a better hit's.
+    private func fold(_ hits: [SearchHit], cosine: Float) -> [SearchHit] {
+        let d = contents.storage.dimension
+        let rows = IndexBuilder.rows(hits.map(\.id), of: contents.storage)
+        var kept: [Int] = []  // positions in hits
+        var hashes = Set<UInt64>()
+        for (i, hit) in hits.enumerated() {
+            let hash = contents.files[hit.id].contentHash
+            if hashes.contains(hash) { continue }
+            let near = rows.withUnsafeBufferPointer { r in
+                kept.contains { j in rk_dot(r.baseAddress! + i * d, r.baseAddress! + j * d, d) > cosine }
+            }
+            if near { continue }
+            kept.append(i)
+            hashes.insert(hash)
+        }
+        return kept.map { hits[$0] }
+    }
+}

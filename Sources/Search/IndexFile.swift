@@ -1,0 +1,255 @@
+// The index file (.rtrv): one binary file holding the embedding rows (memory-mappable in place),
+// the IVF and SQ8 sections, the indexed files with their stamps, and the model that made the rows.
+// This file defines the layout and writes it; IndexFile+Reading.swift checks and maps it.
+//
+// Layout, little-endian; every section starts on a 64-byte boundary (zero padding between):
+//   0   magic "RTRVIDX1"                 8 bytes
+//   8   format version UInt32 (1)        12  flags UInt32 (bit 0: rows checksum present)
+//   16  header size UInt32 (192)         20  reserved UInt32 (0)
+//   24  row count UInt64                 32  dimension UInt32
+//   36  storage UInt32 (0 flat, 1 IVF)   40  element UInt32 (0 float32, 1 SQ8 codes)
+//   44  IVF list count UInt32 (0 for flat)
+//   48  section table, 8 × (offset UInt64, length UInt64), in this order:
+//         0 rows       n×d Float32 or n×d UInt8 (IVF: in list order)
+//         1 centroids  lists×d Float32            2 list offsets  (lists+1) × Int64
+//         3 list ids   n × Int64 (row id of each list position)
+//         4 sq8        d Float32 minimum, then d Float32 step
+//         5 files      file table (below), row i = file i    6 rejects  file table of undecodable files
+//         7 meta       3 strings (UInt32 length + UTF-8): model path, model fingerprint, root folder
+//   176 rows checksum UInt64 (Checksum64 of section 0)   184 file length UInt64
+//   192 … sections …
+//   last 8 bytes: Checksum64 of every byte before them except section 0 (header, metadata, ids).
+// A file table: count UInt64; count × (size UInt64, mtime ns Int64, content hash UInt64);
+// (count+1) × UInt64 offsets into the path bytes; the UTF-8 path bytes (relative to the root).
+// The rows are left out of the trailing checksum so opening a 1 GB index does not read 1 GB:
+// they have their own checksum, checked by `retrieve index --verify` and on every update.
+import Foundation
+import Neural
+import Retrieval
+import Datasets
+import VectorIndex
+import Vision
+import Text
+import CKernels
+
+/// One indexed (or rejected) file: where it is and what it looked like when read.
+public struct IndexedFile: Sendable, Equatable, Hashable {
+    /// Path relative to the index's root folder, "/"-separated.
+    public var path: String
+    public var size: UInt64
+    /// Modification time in nanoseconds since 1970.
+    public var modified: Int64
+    /// Checksum64 of the file's bytes.
+    public var contentHash: UInt64
+
+    public init(path: String, size: UInt64, modified: Int64, contentHash: UInt64) {
+        self.path = path
+        self.size = size
+        self.modified = modified
+        self.contentHash = contentHash
+    }
+}
+
+/// The searchable rows of an index: exact (flat) or inverted lists, Float32 or SQ8.
+public enum IndexStorage: Sendable {
+    case flat(FlatIndex)
+    case ivf(IVFIndex)
+
+    public var count: Int {
+        switch self {
+        case .flat(let f): return f.count
+        case .ivf(let i): return i.count
+        }
+    }
+
+    public var dimension: Int {
+        switch self {
+        case .flat(let f): return f.dimension
+        case .ivf(let i): return i.dimension
+        }
+    }
+
+    public var quantizer: ScalarQuantizer? {
+        switch self {
+        case .flat(let f): return f.quantizer
+        case .ivf(let i): return i.quantizer
+        }
+    }
+
+    /// "exact" or "approximate (IVF, N lists)", with ", SQ8" when quantised; for messages.
+    public var kindDescription: String {
+        let sq = quantizer == nil ? "" : ", SQ8"
+        switch self {
+        case .flat: return "exact (flat\(sq))"
+        case .ivf(let i): return "approximate (IVF, \(i.listCount) lists\(sq))"
+        }
+    }
+}
+
+/// Everything an index file holds.
+public struct IndexContents: Sendable {
+    public var storage: IndexStorage
+    /// Row i's file; `files.count == storage.count`.
+    public var files: FileTable
+    /// Files that looked like images but could not be decoded, so an unchanged re-run skips them.
+    public var rejects: FileTable
+    /// The model file the rows were made with, as it was given (absolute).
+    public var modelPath: String
+    public var modelFingerprint: String
+    /// The indexed folder: relative to the index file's folder, or absolute.
+    public var root: String
+
+    public init(storage: IndexStorage, files: FileTable, rejects: FileTable = FileTable(),
+                modelPath: String, modelFingerprint: String, root: String) {
+        precondition(storage.count == files.count, "IndexContents: \(storage.count) rows but \(files.count) files")
+        self.storage = storage
+        self.files = files
+        self.rejects = rejects
+        self.modelPath = modelPath
+        self.modelFingerprint = modelFingerprint
+        self.root = root
+    }
+}
+
+/// A damaged, foreign or outdated index file; one line naming the file and what to do.
+public struct IndexFileError: Error, Equatable, CustomStringConvertible {
+    public let path: String
+    public let problem: String
+    /// What to do about it.
+    public var fix = "re-run retrieve index"
+    public var description: String { "\(path): \(problem); \(fix)" }
+
+    public init(path: String, problem: String, fix: String = "re-run retrieve index") {
+        self.path = path
+        self.problem = problem
+        self.fix = fix
+    }
+}
+
+public enum IndexFile {
+    static let magic = Array("RTRVIDX1".utf8)
+    public static let version: UInt32 = 1
+    static let headerSize = 192
+    static let sectionCount = 8
+    static let alignment = 64
+
+    /// The padded offset at or after `x`.
+    static func aligned(_ x: Int) -> Int { (x + alignment - 1) / alignment * alignment }
+
+    /// Writes `contents` to `url` atomically (temporary file, fsync, rename): a crash at any
+    /// moment leaves the previous file whole. `interrupt` (tests) sees the bytes written so far
+    /// and may throw to abandon the write.
+    public static func write(_ contents: IndexContents, to url: URL) throws {
+        try write(contents, to: url, interrupt: nil)
+    }
+
+    static func write(_ contents: IndexContents, to url: URL, interrupt: ((Int) throws -> Void)?) throws {
+        let s = contents.storage
+        let n = s.count, d = s.dimension
+        var sections = [[UInt8]](repeating: [], count: sectionCount)
+        var listCount = 0
+        var storageKind: UInt32 = 0
+        if case .ivf(let ivf) = s {
+            storageKind = 1
+            listCount = ivf.listCount
+            sections[1] = bytes(of: ivf.centroids.data)
+            sections[2] = bytes(of: ivf.listOffsets.map(Int64.init))
+            sections[3] = ivf.listIDs.withUnsafeBufferPointer { Array(UnsafeRawBufferPointer($0)) }
+        }
+        if let q = s.quantizer { sections[4] = bytes(of: q.minimum + q.step) }
+        sections[5] = fileTable(contents.files)
+        sections[6] = fileTable(contents.rejects)
+        var meta = ByteWriter()
+        for text in [contents.modelPath, contents.modelFingerprint, contents.root] { meta.string(text) }
+        sections[7] = meta.bytes
+        try withRowBytes(s) { rows in
+            precondition(rows.count == n * d * (s.quantizer == nil ? 4 : 1), "IndexFile.write: row bytes \(rows.count)")
+            var rowSum = Checksum64()
+            rowSum.update(rows)
+            // Offsets: rows first, then the other sections.
+            var offsets = [Int](repeating: 0, count: sectionCount), lengths = sections.map(\.count)
+            lengths[0] = rows.count
+            var cursor = headerSize
+            for i in 0..<sectionCount {
+                cursor = aligned(cursor)
+                offsets[i] = cursor
+                cursor += lengths[i]
+            }
+            let fileLength = cursor + 8
+            var header = ByteWriter()
+            header.raw(magic)
+            header.u32(version); header.u32(1); header.u32(UInt32(headerSize)); header.u32(0)
+            header.u64(UInt64(n)); header.u32(UInt32(d)); header.u32(storageKind)
+            header.u32(s.quantizer == nil ? 0 : 1); header.u32(UInt32(listCount))
+            for i in 0..<sectionCount { header.u64(UInt64(offsets[i])); header.u64(UInt64(lengths[i])) }
+            header.u64(rowSum.finalize()); header.u64(UInt64(fileLength))
+            assert(header.bytes.count == headerSize)
+            var metaSum = Checksum64()
+            try AtomicFile.write(to: url) { sink in
+                var written = 0
+                func emit(_ b: UnsafeRawBufferPointer, checksummed: Bool) throws {
+                    if checksummed { metaSum.update(b) }
+                    try sink(b)
+                    written += b.count
+                    try interrupt?(written)
+                }
+                func pad(to offset: Int) throws {
+                    if offset > written { try [UInt8](repeating: 0, count: offset - written).withUnsafeBytes { try emit($0, checksummed: true) } }
+                }
+                try header.bytes.withUnsafeBytes { try emit($0, checksummed: true) }
+                for i in 0..<sectionCount {
+                    try pad(to: offsets[i])
+                    if i == 0 {
+                        try emit(rows, checksummed: false)
+                    } else {
+                        try sections[i].withUnsafeBytes { try emit($0, checksummed: true) }
+                    }
+                }
+                var trailer = ByteWriter()
+                trailer.u64(metaSum.finalize())
+                try trailer.bytes.withUnsafeBytes { try emit($0, checksummed: false) }
+            }
+        }
+    }
+
+    /// The row section's bytes, straight from the storage (mapped or owned), no copy.
+    static func withRowBytes<R>(_ s: IndexStorage, _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        switch s {
+        case .flat(let f):
+            if f.quantizer != nil { return try f.codes.withUnsafeBufferPointer { try body(UnsafeRawBufferPointer($0)) } }
+            return try f.rows.withUnsafeBufferPointer { try body(UnsafeRawBufferPointer($0)) }
+        case .ivf(let i):
+            if i.quantizer != nil { return try i.listCodes.withUnsafeBufferPointer { try body(UnsafeRawBufferPointer($0)) } }
+            return try i.listRows.withUnsafeBufferPointer { try body(UnsafeRawBufferPointer($0)) }
+        }
+    }
+
+    static func bytes<T: BitwiseCopyable>(of values: [T]) -> [UInt8] {
+        values.withUnsafeBytes { Array($0) }
+    }
+
+    static func fileTable(_ files: FileTable) -> [UInt8] {
+        var w = ByteWriter()
+        w.u64(UInt64(files.count))
+        for f in files { w.u64(f.size); w.u64(UInt64(bitPattern: f.modified)); w.u64(f.contentHash) }
+        var offset: UInt64 = 0
+        w.u64(0)
+        let utf8 = files.map { Array($0.path.utf8) }  // one decode per entry when mapped
+        for p in utf8 { offset += UInt64(p.count); w.u64(offset) }
+        for p in utf8 { w.raw(p) }
+        return w.bytes
+    }
+}
+
+/// Appends little-endian integers and strings to a byte array.
+struct ByteWriter {
+    var bytes: [UInt8] = []
+    mutating func raw(_ b: [UInt8]) { bytes += b }
+    mutating func u32(_ v: UInt32) { withUnsafeBytes(of: v.littleEndian) { bytes += $0 } }
+    mutating func u64(_ v: UInt64) { withUnsafeBytes(of: v.littleEndian) { bytes += $0 } }
+    mutating func string(_ s: String) {
+        let utf8 = Array(s.utf8)
+        u32(UInt32(utf8.count))
+        bytes += utf8
+    }
+}

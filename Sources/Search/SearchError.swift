@@ -1,0 +1,49 @@
+// Why indexing or searching could not go on: each case prints as one line that names the file
+// or words involved and says what to do. The CLI maps them to exit codes.
+import Foundation
+import Retrieval
+import Datasets
+import VectorIndex
+import Vision
+import Text
+import Neural
+import CKernels
+
+/// Failures of ImageIndexer and ImageSearch that are the user's data, not a bug.
+public enum SearchError: Error, Equatable, CustomStringConvertible {
+    /// The folder to index does not exist or is a file.
+    case notAFolder(String)
+    /// No `.retrieve/index.rtrv` in the folder given or any folder above it.
+    case noIndexFound(searchedFrom: String)
+    /// No model was given and there is no earlier index recording one.
+    case modelRequired(folder: String)
+    /// The model file's fingerprint is not the one the index was built with.
+    case modelMismatch(index: String, model: String, expected: String, found: String)
+    /// The model the index records is gone.
+    case modelMissing(index: String, model: String)
+    /// Every word of the query is unknown to the model (or there are no words at all).
+    case onlyUnknownWords(query: String, words: [String])
+    /// The model embeds into another dimension than the index holds.
+    case dimensionMismatch(index: String, indexDimension: Int, modelDimension: Int)
+
+    public var description: String {
+        switch self {
+        case .notAFolder(let path):
+            return "\(path): not a folder; give the folder of pictures to index"
+        case .noIndexFound(let start):
+            return "no index found in \(start) or any folder above it (looked for \(IndexLocation.folderName)/\(IndexLocation.fileName)); run retrieve index DIR first, or pass --index FILE"
+        case .modelRequired(let folder):
+            return "\(folder) has no index yet, so retrieve does not know which model to use: pass --model MODEL (later runs reuse the recorded model)"
+        case .modelMismatch(let index, let model, let expected, let found):
+            return "\(model) (fingerprint \(found)) is not the model \(index) was built with (fingerprint \(expected)); re-run retrieve index with this model, or pass the original model"
+        case .modelMissing(let index, let model):
+            return "\(index) was built with \(model), which no longer exists; pass --model MODEL and re-run retrieve index"
+        case .onlyUnknownWords(let query, let words):
+            return words.isEmpty
+                ? "the query \"\(query)\" has no words to search for"
+                : "the model knows none of the words of \"\(query)\" (\(words.joined(separator: ", "))); use words from its training captions"
+        case .dimensionMismatch(let index, let d, let m):
+            return "\(index) holds \(d)-dimensional rows but the model embeds into \(m) dimensions; re-run retrieve index with this model"
+        }
+    }
+}
