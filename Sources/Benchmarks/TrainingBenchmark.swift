@@ -83,7 +83,7 @@ public enum TrainingBenchmark {
             for (k, layer) in layers.enumerated() { forward[k] += weight * GEMMBenchmark.seconds { x = layer.forward(x) } }
             var textEmbeddings = Tensor(zeros: [0])
             let textForward = GEMMBenchmark.seconds {
-                textEmbeddings = model.text.forward(ids: text.ids, lengths: text.lengths, batch: batch, length: text.maxLength)
+                textEmbeddings = model.text.forward(text)
             }
             var result: LossResult?
             let lossTime = GEMMBenchmark.seconds {

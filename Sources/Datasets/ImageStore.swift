@@ -15,9 +15,9 @@ public struct ImageStore: Sendable {
     /// Pictures left out, with the one-line reason.
     public let failures: [(path: String, reason: String)]
 
-    /// Decodes every item's picture, centre-crops it square and resizes it to side×side.
+    /// Decodes every item's picture to its input-sized square (`preprocessing.square`).
     /// `progress(done, total)` is called from worker threads as pictures finish.
-    public static func load(_ items: [CaptionedImage], side: Int, threads: Int = Threads.count,
+    public static func load(_ items: [CaptionedImage], preprocessing: Preprocessing, threads: Int = Threads.count,
                             progress: (@Sendable (Int, Int) -> Void)? = nil) -> ImageStore {
         var results = [Result<RGBImage, any Error>?](repeating: nil, count: items.count)
         let done = Counter()
@@ -27,7 +27,7 @@ public struct ImageStore: Sendable {
             DispatchQueue.concurrentPerform(iterations: (items.count + chunk - 1) / chunk) { c in
                 for i in (c * chunk)..<min(items.count, (c + 1) * chunk) {
                     base[i] = Result {
-                        try RGBImage(contentsOf: items[i].url, minimumShortSide: side).centerSquare(side: side)
+                        try preprocessing.square(contentsOf: items[i].url)
                     }
                 }
                 progress?(done.add(min(items.count, (c + 1) * chunk) - c * chunk), items.count)
@@ -43,7 +43,7 @@ public struct ImageStore: Sendable {
                 failures.append((item.path, (error as? ImageError)?.problem ?? "\(error)"))
             }
         }
-        return ImageStore(side: side, images: images, items: kept, failures: failures)
+        return ImageStore(side: preprocessing.side, images: images, items: kept, failures: failures)
     }
 
     /// Stores already decoded pictures (tests, generated data).

@@ -72,9 +72,17 @@ extension Module {
 public protocol Layer: Module {
     func forward(_ input: Tensor) -> Tensor
     func backward(_ gradOutput: Tensor) -> Tensor
+    /// A layer in evaluation mode that shares this one's parameters and buffers but none of its
+    /// caches. Inference runs on such a copy, so the original is never written, whatever its
+    /// mode, and several threads can infer with one model at once.
+    func evaluationCopy() -> any Layer
 }
 
 extension Layer {
     /// Layers are called like functions: `let y = conv(x)`.
     public func callAsFunction(_ input: Tensor) -> Tensor { forward(input) }
+
+    /// The evaluation-mode output for `input`, computed on an `evaluationCopy()`: this layer, its
+    /// caches and its training mode are left as they were.
+    public func infer(_ input: Tensor) -> Tensor { evaluationCopy().forward(input) }
 }

@@ -34,25 +34,25 @@ struct DecodedBatch: @unchecked Sendable {
 }
 
 enum ImageBatchDecoder {
-    /// Decodes `jobs` with `threads` workers; images are centre squares of `side` pixels.
-    static func decode(_ jobs: [DecodeJob], root: URL, side: Int, threads: Int) -> DecodedBatch {
+    /// Decodes `jobs` with `threads` workers into a batch prepared as `preprocessing` says.
+    static func decode(_ jobs: [DecodeJob], root: URL, preprocessing: Preprocessing, threads: Int) -> DecodedBatch {
         var results = [(RGBImage?, DecodeOutcome)](repeating: (nil, .failed(reason: "", hash: 0)), count: jobs.count)
         let base = root.path.hasSuffix("/") ? root.path : root.path + "/"
         results.withUnsafeMutableBufferPointer { out in
             let workers = max(1, min(threads, jobs.count))
             DispatchQueue.concurrentPerform(iterations: workers) { t in
                 for i in stride(from: t, to: jobs.count, by: workers) {
-                    out[i] = decodeOne(jobs[i], path: base + jobs[i].file.path, side: side)
+                    out[i] = decodeOne(jobs[i], path: base + jobs[i].file.path, preprocessing: preprocessing)
                 }
             }
         }
         let count = results.filter { $0.0 != nil }.count
-        var tensor = Tensor(zeros: [count, side, side, 3])
+        var tensor = Tensor(zeros: [count, preprocessing.side, preprocessing.side, 3])
         var outcomes: [DecodeOutcome] = []
         var slot = 0
         for (image, outcome) in results {
             if let image, case .image(_, let hash) = outcome {
-                image.write(into: &tensor, at: slot)
+                preprocessing.write(image, into: &tensor, at: slot)
                 outcomes.append(.image(slot: slot, hash: hash))
                 slot += 1
             } else {
@@ -62,7 +62,7 @@ enum ImageBatchDecoder {
         return DecodedBatch(jobs: jobs, outcomes: outcomes, tensor: tensor)
     }
 
-    private static func decodeOne(_ job: DecodeJob, path: String, side: Int) -> (RGBImage?, DecodeOutcome) {
+    private static func decodeOne(_ job: DecodeJob, path: String, preprocessing: Preprocessing) -> (RGBImage?, DecodeOutcome) {
         guard let data = FileManager.default.contents(atPath: path) else {
             return (nil, .failed(reason: "cannot read the file", hash: 0))
         }
@@ -71,9 +71,9 @@ enum ImageBatchDecoder {
         let hash = sum.finalize()
         if hash == job.knownHash { return (nil, .unchanged(hash: hash)) }
         do {
-            let image = try RGBImage(decoding: data, minimumShortSide: side, source: path)
+            let image = try RGBImage(decoding: data, minimumShortSide: preprocessing.side, source: path)
             guard image.width > 0 && image.height > 0 else { return (nil, .failed(reason: "image has no pixels", hash: hash)) }
-            return (image.centerSquare(side: side), .image(slot: 0, hash: hash))
+            return (preprocessing.square(image), .image(slot: 0, hash: hash))
         } catch let error as ImageError {
             return (nil, .failed(reason: error.problem, hash: hash))
         } catch {

@@ -117,8 +117,8 @@ public struct ImageIndexer {
         var outcomes = [DecodeOutcome](repeating: .failed(reason: "", hash: 0), count: jobs.count)
         var newRows = [Float](repeating: 0, count: jobs.count * d)  // row of job j at j·d
         let batches = stride(from: 0, to: jobs.count, by: batchSize).map { Array(jobs[$0..<min(jobs.count, $0 + batchSize)]) }
-        let side = model.configuration.imageSize
-        var next: DecodedBatch? = batches.first.map { ImageBatchDecoder.decode($0, root: root, side: side, threads: decodeThreads) }
+        let preprocessing = model.configuration.preprocessing
+        var next: DecodedBatch? = batches.first.map { ImageBatchDecoder.decode($0, root: root, preprocessing: preprocessing, threads: decodeThreads) }
         var done = 0
         for b in 0..<batches.count {
             let current = next!
@@ -127,7 +127,7 @@ public struct ImageIndexer {
             if b + 1 < batches.count {
                 let jobsNext = batches[b + 1], threads = decodeThreads
                 DispatchQueue.global().async(group: group) {
-                    box.batch = ImageBatchDecoder.decode(jobsNext, root: root, side: side, threads: threads)
+                    box.batch = ImageBatchDecoder.decode(jobsNext, root: root, preprocessing: preprocessing, threads: threads)
                 }
             }
             let embeddings = current.tensor.shape[0] > 0 ? model.embedImages(current.tensor) : Tensor(zeros: [0, d])

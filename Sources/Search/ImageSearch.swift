@@ -81,12 +81,8 @@ public final class ImageSearch {
 
     /// Image embeddings (q, d) of picture files, preprocessed as when indexing.
     public func embed(imageFiles: [URL]) throws -> Tensor {
-        let side = model.configuration.imageSize
-        var batch = Tensor(zeros: [imageFiles.count, side, side, 3])
-        for (i, url) in imageFiles.enumerated() {
-            try RGBImage(contentsOf: url, minimumShortSide: side).centerSquare(side: side).write(into: &batch, at: i)
-        }
-        return model.embedImages(batch)
+        let preprocessing = model.configuration.preprocessing
+        return model.embedImages(preprocessing.batch(try imageFiles.map { try preprocessing.square(contentsOf: $0) }))
     }
 
     /// Results per text query, best first, and the words of each the model does not know.

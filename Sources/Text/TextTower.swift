@@ -32,8 +32,19 @@ public final class TextTower: Module {
         tokens.parameters + (positions.map { [$0] } ?? []) + attention.parameters + projection.parameters
     }
 
-    /// `ids` is (batch, length) row-major, padded with 0 after each caption's `lengths[b]` tokens.
-    public func forward(ids: [Int32], lengths: [Int], batch: Int, length: Int) -> Tensor {
+    private init(sharing other: TextTower) {
+        (tokens, positions, attention, projection) = (other.tokens.copy(), other.positions, other.attention.copy(),
+                                                      other.projection.copy())
+    }
+
+    /// The embeddings of `batch`, computed on a copy that shares the parameters: the tower itself
+    /// keeps nothing, so several threads can embed at once.
+    public func embed(_ batch: EncodedBatch) -> Tensor { TextTower(sharing: self).forward(batch) }
+
+    /// `batch.ids` is (batch, length) row-major, padded with 0 after each caption's tokens; keeps
+    /// what `backward` needs.
+    public func forward(_ encoded: EncodedBatch) -> Tensor {
+        let (ids, lengths, batch, length) = (encoded.ids, encoded.lengths, encoded.batchSize, encoded.maxLength)
         precondition(ids.count == batch * length && lengths.count == batch,
                      "TextTower: \(ids.count) ids and \(lengths.count) lengths for batch \(batch) × \(length)")
         self.lengths = lengths

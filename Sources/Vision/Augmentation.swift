@@ -24,9 +24,9 @@ public struct Augmentation: Sendable, Equatable, Codable {
         return a
     }
 
-    /// A randomly augmented copy of `image`, side×side.
-    public func apply(to image: RGBImage, side: Int, using rng: inout SeededGenerator) -> RGBImage {
-        var out = image.resized(from: randomCrop(in: image, using: &rng), width: side, height: side)
+    /// A randomly augmented copy of `image`, side×side, resampled with `filter`.
+    public func apply(to image: RGBImage, side: Int, filter: ResizeFilter, using rng: inout SeededGenerator) -> RGBImage {
+        var out = image.resized(from: randomCrop(in: image, using: &rng), width: side, height: side, filter: filter)
         if horizontalFlip && rng.nextIndex(below: 2) == 1 { out = out.flippedHorizontally() }
         if brightness > 0 || contrast > 0 || saturation > 0 { jitterColours(&out, using: &rng) }
         return out

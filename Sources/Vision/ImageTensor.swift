@@ -4,7 +4,7 @@
 import Neural
 
 /// How 8-bit channel values become floats.
-public enum PixelNormalization: Equatable, Sendable {
+public enum PixelNormalization: Equatable, Sendable, Codable {
     /// v / 127.5 − 1: every channel in [−1, 1].
     case symmetric
     /// (v / 255 − mean[c]) / std[c] for c in R, G, B.
@@ -38,7 +38,7 @@ public enum PixelNormalization: Equatable, Sendable {
 
 extension RGBImage {
     /// The image as a (1, H, W, 3) tensor.
-    public func tensor(normalization: PixelNormalization = .symmetric) -> Tensor {
+    public func tensor(normalization: PixelNormalization) -> Tensor {
         var batch = Tensor(zeros: [1, height, width, 3])
         write(into: &batch, at: 0, normalization: normalization)
         return batch
@@ -46,7 +46,7 @@ extension RGBImage {
 
     /// Writes the image into slot `index` of an NHWC batch (N, H, W, 3) in place: a batch
     /// is filled image by image with no intermediate copies.
-    public func write(into batch: inout Tensor, at index: Int, normalization: PixelNormalization = .symmetric) {
+    public func write(into batch: inout Tensor, at index: Int, normalization: PixelNormalization) {
         precondition(batch.shape.count == 4 && batch.shape[1] == height && batch.shape[2] == width && batch.shape[3] == 3,
                      "batch of shape \(batch.shape) cannot hold a \(width)×\(height) RGB image (need [N, \(height), \(width), 3])")
         precondition(index >= 0 && index < batch.shape[0], "slot \(index) outside a batch of \(batch.shape[0])")
@@ -71,7 +71,7 @@ extension RGBImage {
 
     /// Slot `index` of an NHWC batch turned back into pixels (rounded, clamped to 0...255):
     /// for contact sheets and for looking at what the model was fed.
-    public init(tensor: Tensor, index: Int = 0, normalization: PixelNormalization = .symmetric) {
+    public init(tensor: Tensor, index: Int = 0, normalization: PixelNormalization) {
         precondition(tensor.shape.count == 4 && tensor.shape[3] == 3, "expected an NHWC tensor [N, H, W, 3], got \(tensor.shape)")
         precondition(index >= 0 && index < tensor.shape[0], "slot \(index) outside a batch of \(tensor.shape[0])")
         let height = tensor.shape[1], width = tensor.shape[2], count = width * height * 3
@@ -88,19 +88,5 @@ extension RGBImage {
             }
         }
         self.init(width: width, height: height, pixels: pixels)
-    }
-}
-
-extension Tensor {
-    /// A batch (N, H, W, 3) from images of one size.
-    public init(images: [RGBImage], normalization: PixelNormalization = .symmetric) {
-        precondition(!images.isEmpty, "cannot make a batch of no images")
-        let (w, h) = (images[0].width, images[0].height)
-        self.init(zeros: [images.count, h, w, 3])
-        for (i, image) in images.enumerated() {
-            precondition(image.width == w && image.height == h,
-                         "image \(i) is \(image.width)×\(image.height), the batch is \(w)×\(h)")
-            image.write(into: &self, at: i, normalization: normalization)
-        }
     }
 }

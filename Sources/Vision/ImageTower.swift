@@ -39,6 +39,7 @@ public final class ImageTower: Layer, BufferedModule {
     public var parameters: [Parameter] { network.parameters }
     public var buffers: [Parameter] { network.buffers }
     public func setTraining(_ training: Bool) { network.setTraining(training) }
+    public func evaluationCopy() -> any Layer { network.evaluationCopy() }
     public func forward(_ input: Tensor) -> Tensor { network.forward(input) }
 
     /// Accumulates every parameter's gradient; the input's gradient is not computed.

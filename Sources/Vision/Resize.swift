@@ -4,7 +4,7 @@
 // Cropping rectangles is in Crop.swift; the resample can read straight from a sub-rectangle.
 
 /// The interpolation kernel.
-public enum ResizeFilter: Sendable {
+public enum ResizeFilter: String, Sendable, Codable, CaseIterable {
     /// Triangle kernel: bilinear interpolation when enlarging, area-like averaging when shrinking.
     case bilinear
     /// Catmull-Rom cubic (a = −0.5): sharper, twice the taps; overshoot is clamped.

@@ -48,7 +48,7 @@ struct DemoCommand: ParsableCommand {
 
         print("2. training (\(epochs) epochs)")
         let configuration = ModelConfiguration()
-        let split = try TrainingData.load(captions: captions, side: configuration.imageSize)
+        let split = try TrainingData.load(captions: captions, preprocessing: configuration.preprocessing)
         var options = TrainingOptions()
         options.epochs = epochs
         options.seed = seed

@@ -32,7 +32,7 @@ struct EvalCommand: ParsableCommand {
 
     func run() throws {
         let (encoder, _) = try ModelFile.read(from: URL(fileURLWithPath: model))
-        let data = try dataOptions.load(side: encoder.configuration.imageSize)
+        let data = try dataOptions.load(preprocessing: encoder.configuration.preprocessing)
         let store: ImageStore
         switch part {
         case .all:

@@ -2,6 +2,7 @@
 // a new model.
 import ArgumentParser
 import Foundation
+import Vision
 import Retrieval
 import Datasets
 import Search
@@ -36,12 +37,12 @@ struct DataOptions: ParsableArguments {
     }
 
     /// Reads the captions and decodes the pictures, with a progress bar and one report of what was left out.
-    func load(side: Int) throws -> TrainingData {
+    func load(preprocessing: Preprocessing) throws -> TrainingData {
         let bar = ProgressBar("decode", total: 1, unit: "img")
         let data = try TrainingData.load(captions: URL(fileURLWithPath: self.data),
                                          imagesDirectory: images.map { URL(fileURLWithPath: $0) },
                                          splitFile: split.map { URL(fileURLWithPath: $0) },
-                                         validationFraction: valFraction, side: side,
+                                         validationFraction: valFraction, preprocessing: preprocessing,
                                          progress: { done, all in bar.update(done, of: all) })
         bar.finish("", count: data.train.count + data.validation.count + data.test.count + data.undecodable.count)
         for warning in data.dataset.warnings.prefix(10) { Console.error("warning: \(warning)") }

@@ -147,7 +147,7 @@ struct TrainCommand: ParsableCommand {
         let initial = try initialModel.map { try ModelFile.read(from: URL(fileURLWithPath: $0)).model }
         let configuration = resume ? try TrainingState.configuration(at: files.state)
             : initial?.configuration ?? architecture.configuration
-        let data = try dataOptions.load(side: configuration.imageSize)
+        let data = try dataOptions.load(preprocessing: configuration.preprocessing)
         guard data.train.count >= 2 else {
             throw CommandError("\(dataOptions.data): fewer than two training pictures could be read")
         }

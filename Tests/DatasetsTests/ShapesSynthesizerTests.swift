@@ -1,4 +1,5 @@
 import Foundation
+import Vision
 import Testing
 @testable import Datasets
 
@@ -28,7 +29,7 @@ struct ShapesSynthesizerTests {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("retrieve-synth-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: folder) }
         let written = try ShapesSynthesizer(seed: 1, imageSize: 24).write(count: 30, to: folder)
-        let data = try TrainingData.load(captions: written.captions, side: 24)
+        let data = try TrainingData.load(captions: written.captions, preprocessing: Preprocessing(side: 24))
         #expect(data.train.count + data.validation.count + data.test.count == 30)
         #expect(data.missing.isEmpty && data.undecodable.isEmpty)
         #expect(data.dataset.captionCount == 60)

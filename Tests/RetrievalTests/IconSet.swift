@@ -42,7 +42,7 @@ enum IconSet {
                                             captions: [caption]))
             }
         }
-        let decoded = ImageStore.load(items, side: side)
+        let decoded = ImageStore.load(items, preprocessing: Preprocessing(side: side))
         // Identical pictures (symlinks, copies) are one picture with each of their captions.
         var index: [UInt64: Int] = [:]
         var images: [RGBImage] = [], kept: [CaptionedImage] = []

@@ -97,7 +97,7 @@ struct TrainerTests {
         #expect(readFingerprint == fingerprint)
         let captions = ["a small red circle on the left on a plain background"]
         #expect(loaded.embedTexts(captions).embeddings == model.embedTexts(captions).embeddings)
-        let batch = RetrievalEvaluation.batch(of: Array(stores.train.images.prefix(3)), side: 32)
+        let batch = model.configuration.preprocessing.batch(Array(stores.train.images.prefix(3)))
         #expect(loaded.embedImages(batch) == model.embedImages(batch))
 
         // One flipped bit in the weights: refused as damaged, naming the file.
@@ -112,5 +112,24 @@ struct TrainerTests {
         // Truncated: refused too.
         try bytes.prefix(bytes.count / 2).write(to: url)
         #expect(throws: ModelFileError.self) { _ = try ModelFile.read(from: url) }
+    }
+
+    @Test func thePreprocessingTravelsWithTheModelAndOldFilesReadAsTheyWereTrained() throws {
+        var configuration = SmallShapes.configuration
+        configuration.resizeFilter = .bicubic
+        configuration.pixelNormalization = .imageNet
+        let model = DualEncoder(configuration: configuration, vocabulary: try Vocabulary(words: ["a", "red"]), seed: 1)
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("retrieve-pre-\(UUID().uuidString).safetensors")
+        defer { try? FileManager.default.removeItem(at: url) }
+        try ModelFile.write(model, to: url)
+        let loaded = try ModelFile.read(from: url).model
+        #expect(loaded.configuration.preprocessing == Preprocessing(side: 32, filter: .bicubic, normalization: .imageNet))
+
+        // A configuration written before the preprocessing was part of the model.
+        var fields = try #require(try JSONSerialization.jsonObject(with: JSONEncoder().encode(SmallShapes.configuration)) as? [String: Any])
+        fields["resizeFilter"] = nil
+        fields["pixelNormalization"] = nil
+        let old = try JSONDecoder().decode(ModelConfiguration.self, from: JSONSerialization.data(withJSONObject: fields))
+        #expect(old == SmallShapes.configuration && old.preprocessing == Preprocessing(side: 32, filter: .bilinear, normalization: .symmetric))
     }
 }

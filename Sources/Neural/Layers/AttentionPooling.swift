@@ -31,6 +31,13 @@ public final class AttentionPooling: Module {
 
     public var parameters: [Parameter] { [query] + key.parameters + value.parameters }
 
+    private init(sharing other: AttentionPooling) {
+        (dimension, query, key, value) = (other.dimension, other.query, other.key.copy(), other.value.copy())
+    }
+
+    /// The same pooling over the same parameters, with caches of its own: for inference.
+    public func copy() -> AttentionPooling { AttentionPooling(sharing: self) }
+
     /// Sequence b's first `lengths[b]` tokens are valid, the rest padding.
     public func forward(_ x: Tensor, lengths: [Int]) -> Tensor {
         precondition(x.rank == 3 && lengths.count == x.shape[0], "AttentionPooling: \(lengths.count) lengths for input \(x.shape)")

@@ -35,6 +35,15 @@ public final class BatchNorm2D: Layer, BufferedModule {
 
     public var parameters: [Parameter] { [weight, bias] }
     public var buffers: [Parameter] { [runningMean, runningVariance] }
+
+    /// In evaluation mode: it normalises with the running statistics and never updates them.
+    private init(sharing other: BatchNorm2D) {
+        (channels, momentum, epsilon) = (other.channels, other.momentum, other.epsilon)
+        (weight, bias, runningMean, runningVariance) = (other.weight, other.bias, other.runningMean, other.runningVariance)
+        isTraining = false
+    }
+
+    public func evaluationCopy() -> any Layer { BatchNorm2D(sharing: self) }
     public func setTraining(_ training: Bool) { isTraining = training }
 
     public func forward(_ x: Tensor) -> Tensor {

@@ -54,6 +54,18 @@ public final class Conv2D: Layer {
 
     public var parameters: [Parameter] { bias.map { [weight, $0] } ?? [weight] }
 
+    private init(sharing other: Conv2D) {
+        (inChannels, outChannels, kernelSize, stride, padding) =
+            (other.inChannels, other.outChannels, other.kernelSize, other.stride, other.padding)
+        (weight, bias) = (other.weight, other.bias)
+        columnBudgetBytes = other.columnBudgetBytes
+        propagatesInputGradient = other.propagatesInputGradient
+    }
+
+    public func evaluationCopy() -> any Layer { copy() }
+    /// The same convolution over the same parameters, with column buffers of its own.
+    public func copy() -> Conv2D { Conv2D(sharing: self) }
+
     /// Output height and width for an input of the given size.
     public func outputSize(height: Int, width: Int) -> (height: Int, width: Int) {
         let g = makeGeometry(height: height, width: width)

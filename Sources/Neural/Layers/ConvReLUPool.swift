@@ -21,6 +21,7 @@ public final class ConvReLUPool: Layer {
     }
 
     public var parameters: [Parameter] { conv.parameters }
+    public func evaluationCopy() -> any Layer { ConvReLUPool(conv: conv.copy(), poolSize: poolSize) }
 
     public func forward(_ x: Tensor) -> Tensor {
         let g = conv.prepareForward(x)

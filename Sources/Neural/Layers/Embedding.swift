@@ -33,6 +33,13 @@ public final class Embedding: Module {
 
     public var parameters: [Parameter] { [weight] }
 
+    private init(sharing other: Embedding) {
+        (vocabularySize, dimension, paddingID, weight) = (other.vocabularySize, other.dimension, other.paddingID, other.weight)
+    }
+
+    /// The same table (shared, not copied) with caches of its own: for inference.
+    public func copy() -> Embedding { Embedding(sharing: self) }
+
     /// ids holds `batch·length` ids, row-major (sequence b is ids[b·length ..< (b+1)·length]);
     /// padding ids give zero vectors whatever their row holds.
     public func forward(_ ids: [Int32], batch: Int, length: Int) -> Tensor {

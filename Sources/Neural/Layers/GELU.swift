@@ -10,6 +10,8 @@ public final class GELU: Layer {
 
     public init() {}
 
+    public func evaluationCopy() -> any Layer { GELU() }
+
     public var parameters: [Parameter] { [] }
 
     public func forward(_ x: Tensor) -> Tensor {

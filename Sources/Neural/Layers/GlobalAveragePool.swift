@@ -7,6 +7,8 @@ public final class GlobalAveragePool: Layer {
 
     public init() {}
 
+    public func evaluationCopy() -> any Layer { GlobalAveragePool() }
+
     public var parameters: [Parameter] { [] }
 
     public func forward(_ x: Tensor) -> Tensor {

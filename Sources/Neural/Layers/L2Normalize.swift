@@ -14,6 +14,7 @@ public final class L2Normalize: Layer {
     }
 
     public var parameters: [Parameter] { [] }
+    public func evaluationCopy() -> any Layer { L2Normalize(epsilon: epsilon) }
 
     public func forward(_ x: Tensor) -> Tensor {
         precondition(x.rank >= 1 && x.shape.last! > 0, "L2Normalize: input \(x.shape) needs a non-empty last dimension")

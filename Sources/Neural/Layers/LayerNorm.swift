@@ -22,6 +22,12 @@ public final class LayerNorm: Layer {
 
     public var parameters: [Parameter] { [weight, bias] }
 
+    private init(sharing other: LayerNorm) {
+        (dimension, epsilon, weight, bias) = (other.dimension, other.epsilon, other.weight, other.bias)
+    }
+
+    public func evaluationCopy() -> any Layer { LayerNorm(sharing: self) }
+
     public func forward(_ x: Tensor) -> Tensor {
         let d = dimension
         precondition(x.rank >= 1 && x.shape.last == d, "LayerNorm \(weight.name): input \(x.shape) must end in \(d)")

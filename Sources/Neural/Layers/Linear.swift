@@ -26,6 +26,14 @@ public final class Linear: Layer {
 
     public var parameters: [Parameter] { bias.map { [weight, $0] } ?? [weight] }
 
+    private init(sharing other: Linear) {
+        (inputs, outputs, weight, bias) = (other.inputs, other.outputs, other.weight, other.bias)
+    }
+
+    public func evaluationCopy() -> any Layer { copy() }
+    /// The same layer over the same parameters, with caches of its own.
+    public func copy() -> Linear { Linear(sharing: self) }
+
     public func forward(_ x: Tensor) -> Tensor {
         precondition(x.rank >= 1 && x.shape.last == inputs,
                      "Linear \(weight.name): input \(x.shape) must end in \(inputs)")

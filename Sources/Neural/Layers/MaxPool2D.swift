@@ -16,6 +16,7 @@ public final class MaxPool2D: Layer {
     }
 
     public var parameters: [Parameter] { [] }
+    public func evaluationCopy() -> any Layer { MaxPool2D(kernelSize: kernelSize, stride: stride) }
 
     public func forward(_ x: Tensor) -> Tensor {
         precondition(x.rank == 4 && x.shape[1] >= kernelSize && x.shape[2] >= kernelSize,

@@ -6,6 +6,8 @@ public final class ReLU: Layer {
 
     public init() {}
 
+    public func evaluationCopy() -> any Layer { ReLU() }
+
     public var parameters: [Parameter] { [] }
 
     public func forward(_ x: Tensor) -> Tensor {

@@ -10,6 +10,7 @@ public final class Sequential: Layer, BufferedModule {
     }
 
     public var parameters: [Parameter] { layers.flatMap { $0.parameters } }
+    public func evaluationCopy() -> any Layer { Sequential(layers.map { $0.evaluationCopy() }) }
     public var buffers: [Parameter] { layers.flatMap { $0.savedBuffers } }
 
     public func setTraining(_ training: Bool) {

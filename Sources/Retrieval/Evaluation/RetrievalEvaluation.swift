@@ -16,7 +16,7 @@ public enum RetrievalEvaluation {
 
     /// Text→image and image→text Recall@K over every picture in `store`.
     public static func evaluate(model: DualEncoder, store: ImageStore, captions choice: CaptionChoice = .all) -> RecallReport {
-        let images = model.embedImages(batch(of: store.images, side: store.side))
+        let images = model.embedImages(model.configuration.preprocessing.batch(store.images))
         var texts: [String] = [], owner: [Int] = []
         for (i, item) in store.items.enumerated() {
             for caption in (choice == .all ? item.captions : Array(item.captions.prefix(1))) {
@@ -26,12 +26,5 @@ public enum RetrievalEvaluation {
         }
         let captions = model.embedTexts(texts).embeddings
         return RecallEvaluator.evaluate(images: images, captions: captions, imageOfCaption: owner)
-    }
-
-    /// Pictures as one NHWC tensor in [-1, 1].
-    static func batch(of images: [RGBImage], side: Int) -> Tensor {
-        var out = Tensor(zeros: [images.count, side, side, 3])
-        for (i, image) in images.enumerated() { image.write(into: &out, at: i) }
-        return out
     }
 }

@@ -46,13 +46,15 @@ public final class DualEncoder: Module {
     }
 
     /// Embeds a batch of preprocessed images (B, S, S, 3) in evaluation mode, `chunk` at a time.
+    /// Runs on an evaluation copy of the tower: the model is not written, so several threads
+    /// may embed with it at once (while none trains it).
     public func embedImages(_ batch: Tensor, chunk: Int = 256) -> Tensor {
-        setTraining(false)
-        defer { setTraining(true) }
-        return Self.chunked(batch, chunk: chunk) { image.forward($0) }
+        let tower = image.evaluationCopy()
+        return Self.chunked(batch, chunk: chunk) { tower.forward($0) }
     }
 
-    /// Embeds captions; also returns, per caption, the words the vocabulary does not know.
+    /// Embeds captions; also returns, per caption, the words the vocabulary does not know. Like
+    /// `embedImages`, it leaves the model untouched.
     public func embedTexts(_ captions: [String], chunk: Int = 1024) -> (embeddings: Tensor, unknownWords: [[String]]) {
         let d = configuration.embeddingDimension
         var out = [Float]()
@@ -63,8 +65,8 @@ public final class DualEncoder: Module {
             let slice = Array(captions[start..<min(captions.count, start + chunk)])
             let encoded = slice.map { vocabulary.encode($0, maxLength: configuration.maxTokens) }
             unknown += encoded.map(\.unknownWords)
-            out += text.forward(ids: encoded.flatMap(\.ids), lengths: encoded.map(\.length),
-                                batch: encoded.count, length: configuration.maxTokens).data
+            out += text.embed(EncodedBatch(ids: encoded.flatMap(\.ids), lengths: encoded.map(\.length),
+                                           batchSize: encoded.count, maxLength: configuration.maxTokens)).data
             start += chunk
         }
         return (Tensor(shape: [captions.count, d], data: out), unknown)

@@ -1,6 +1,8 @@
-// The shape of a two-tower model: everything needed to rebuild it before loading weights.
-// Stored as JSON inside the model file, and part of the model's fingerprint.
+// The shape of a two-tower model: everything needed to rebuild it before loading weights, and
+// how its pictures are prepared. Stored as JSON inside the model file, and part of the model's
+// fingerprint.
 import Foundation
+import Vision
 import Datasets
 
 /// Architecture and preprocessing of a retrieve model. Defaults suit a 2-core CPU.
@@ -22,6 +24,15 @@ public struct ModelConfiguration: Codable, Sendable, Equatable {
     /// Initial log of the logit scale (log 1/0.07, as CLIP) and its clamp.
     public var initialLogScale = Foundation.log(1 / 0.07)
     public var maxLogScale = Foundation.log(100.0)
+    /// How pictures are resampled to `imageSize` and mapped to floats: part of the model, so
+    /// training, evaluation, indexing and queries prepare pictures alike.
+    public var resizeFilter: ResizeFilter = .bilinear
+    public var pixelNormalization: PixelNormalization = .symmetric
+
+    /// The one preprocessing path for this model's pictures.
+    public var preprocessing: Preprocessing {
+        Preprocessing(side: imageSize, filter: resizeFilter, normalization: pixelNormalization)
+    }
 
     public enum Normalization: String, Codable, Sendable, CaseIterable {
         case none, batch
@@ -48,5 +59,25 @@ public struct ModelConfiguration: Codable, Sendable, Equatable {
         if embeddingDimension <= 0 || tokenDimension <= 0 { return "dimensions must be positive" }
         if maxTokens <= 0 { return "max tokens must be positive, got \(maxTokens)" }
         return nil
+    }
+}
+
+extension ModelConfiguration {
+    /// Reads configurations of every version: files written before the preprocessing was part of
+    /// the model read as what they were trained with (bilinear, pixels to [−1, 1]).
+    public init(from decoder: any Decoder) throws {
+        self.init()
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        imageSize = try c.decode(Int.self, forKey: .imageSize)
+        channels = try c.decode([Int].self, forKey: .channels)
+        normalization = try c.decode(Normalization.self, forKey: .normalization)
+        embeddingDimension = try c.decode(Int.self, forKey: .embeddingDimension)
+        tokenDimension = try c.decode(Int.self, forKey: .tokenDimension)
+        maxTokens = try c.decode(Int.self, forKey: .maxTokens)
+        positionEmbeddings = try c.decode(Bool.self, forKey: .positionEmbeddings)
+        initialLogScale = try c.decode(Double.self, forKey: .initialLogScale)
+        maxLogScale = try c.decode(Double.self, forKey: .maxLogScale)
+        resizeFilter = try c.decodeIfPresent(ResizeFilter.self, forKey: .resizeFilter) ?? .bilinear
+        pixelNormalization = try c.decodeIfPresent(PixelNormalization.self, forKey: .pixelNormalization) ?? .symmetric
     }
 }

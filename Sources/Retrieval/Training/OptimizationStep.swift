@@ -47,7 +47,7 @@ public struct OptimizationStep {
         let images = faults?.images(images, step: step) ?? images
         let imageEmbeddings = faults?.forwardImage(model, images, step: step) ?? model.image.forward(images)
         let textEmbeddings = faults?.forwardText(model, rows: text.batchSize, step: step)
-            ?? model.text.forward(ids: text.ids, lengths: text.lengths, batch: text.batchSize, length: text.maxLength)
+            ?? model.text.forward(text)
         let result: LossResult
         switch loss {
         case .nPair:

@@ -183,9 +183,10 @@ public final class Trainer {
         return StepResult(figures: figures, learningRate: learningRate, gradientNorm: out.totalNorm)
     }
 
-    /// The pictures at `indices`, augmented (each with its own generator, in parallel) as an NHWC batch.
+    /// The pictures at `indices`, augmented (each with its own generator, in parallel) and
+    /// prepared as the model prepares pictures, as an NHWC batch.
     func preparedBatch(_ indices: [Int], seed: UInt64) -> Tensor {
-        let side = train.side
+        let preprocessing = model.configuration.preprocessing
         var pictures = [RGBImage?](repeating: nil, count: indices.count)
         let augmentation = options.augmentation
         pictures.withUnsafeMutableBufferPointer { out in
@@ -194,13 +195,12 @@ public final class Trainer {
             DispatchQueue.concurrentPerform(iterations: workers) { part in
                 for slot in stride(from: part, to: indices.count, by: workers) {
                     var generator = SeededGenerator(seed: seed ^ (UInt64(slot) &* 0x9E37_79B9_7F4A_7C15))
-                    base[slot] = augmentation.apply(to: train.images[indices[slot]], side: side, using: &generator)
+                    base[slot] = augmentation.apply(to: train.images[indices[slot]], side: preprocessing.side,
+                                                    filter: preprocessing.filter, using: &generator)
                 }
             }
         }
-        var batch = Tensor(zeros: [indices.count, side, side, 3])
-        for (slot, picture) in pictures.enumerated() { picture!.write(into: &batch, at: slot) }
-        return batch
+        return preprocessing.batch(pictures.map { $0! })
     }
 
     /// Recall@K on `store` with every caption of every picture.
