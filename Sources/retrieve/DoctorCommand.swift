@@ -32,7 +32,7 @@ struct DoctorCommand: ParsableCommand {
     var html: String?
 
     @Option(help: "The loss the run trained with: npair or hinge (default: what the metrics file says, else npair).")
-    var loss: TrainCommand.LossName?
+    var loss: TrainingLoss?
 
     @Option(help: "Margin of the hinge loss.")
     var margin = 0.2
@@ -48,7 +48,7 @@ struct DoctorCommand: ParsableCommand {
     func run() throws {
         let url = URL(fileURLWithPath: metrics)
         let history = try MetricsHistory.read(contentsOf: url)
-        let diagnosis = CollapseDiagnosis.replay(history, loss: loss.map { $0 == .npair ? .nPair : .hinge(margin: margin) })
+        let diagnosis = CollapseDiagnosis.replay(history, loss: loss?.withMargin(margin))
         if let html {
             try TrainingReport.write(history, title: "Training report: \(url.lastPathComponent)", diagnosis: diagnosis,
                                      to: URL(fileURLWithPath: html))

@@ -159,13 +159,11 @@ enum NPYIndexing {
         let rows = try NPYReader.read(path: npy)
         let n = rows.shape[0], d = rows.shape[1]
         let start = Date()
-        let storage = IndexBuilder.build(rows: rows, dimension: d, options: options)
-        let files = (0..<n).map { IndexedFile(path: String(format: "row-%07d.png", $0), size: 0, modified: 0, contentHash: UInt64($0)) }
         let root = URL(fileURLWithPath: folder).standardizedFileURL
         try FileManager.default.createDirectory(at: index.deletingLastPathComponent(), withIntermediateDirectories: true)
-        try IndexFile.write(IndexContents(storage: storage, files: FileTable(files), modelPath: model.path,
-                                          modelFingerprint: fingerprint,
-                                          root: IndexLocation.rootReference(root: root, indexFile: index)), to: index)
+        let storage = try IndexFile.write(vectors: rows, to: index, name: { String(format: "row-%07d.png", $0) },
+                                          modelPath: model.path, modelFingerprint: fingerprint,
+                                          root: IndexLocation.rootReference(root: root, indexFile: index), options: options)
         print("wrote \(index.path): \(n) rows of \(d), \(storage.kindDescription), in \(fixed(Date().timeIntervalSince(start), 1)) s")
     }
 }

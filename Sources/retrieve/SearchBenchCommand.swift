@@ -102,14 +102,14 @@ struct SearchBenchCommand: ParsableCommand {
 
     /// Writes a flat index file of `database`, then times opening it and answering one query.
     private func loadSeconds(_ database: Tensor, query: Tensor) throws -> Double {
-        let d = database.shape[1], n = database.shape[0]
+        let d = database.shape[1]
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("retrieve-bench-\(getpid())")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         let url = folder.appendingPathComponent("bench.rtrv")
-        let files = (0..<n).map { IndexedFile(path: "row-\($0)", size: 0, modified: 0, contentHash: UInt64($0)) }
-        try IndexFile.write(IndexContents(storage: .flat(FlatIndex(dimension: d, rows: RowStorage(database.data))),
-                                          files: FileTable(files), modelPath: "", modelFingerprint: "", root: "."), to: url)
+        var exact = IndexBuildOptions()
+        exact.mode = .exact
+        try IndexFile.write(vectors: database, to: url, name: { "row-\($0)" }, options: exact)
         let one = Tensor(shape: [1, d], data: Array(query.data[0..<d]))
         let start = DispatchTime.now().uptimeNanoseconds
         let contents = try IndexFile.read(from: url)

@@ -96,4 +96,24 @@ struct ArchitectureOptions: ParsableArguments {
 }
 
 extension ModelConfiguration.Normalization: ExpressibleByArgument {}
+
+/// `--loss npair|hinge`; the hinge's margin comes from `--margin` (`withMargin`).
+extension TrainingLoss: ExpressibleByArgument {
+    public init?(argument: String) {
+        switch argument {
+        case "npair": self = .nPair
+        case "hinge": self = .hinge(margin: 0.2)
+        default: return nil
+        }
+    }
+
+    public static var allValueStrings: [String] { ["npair", "hinge"] }
+    public var defaultValueDescription: String { self == .nPair ? "npair" : "hinge" }
+
+    /// This loss, with `margin` if it is the hinge.
+    func withMargin(_ margin: Double) -> TrainingLoss {
+        if case .hinge = self { return .hinge(margin: margin) }
+        return self
+    }
+}
 extension CollapsePolicy: ExpressibleByArgument {}

@@ -59,7 +59,7 @@ struct TrainCommand: ParsableCommand {
     var seed: UInt64 = 0
 
     @Option(help: "Loss: npair (contrastive, learned temperature) or hinge (VSE++ max of hinges).")
-    var loss: LossName = .npair
+    var loss: TrainingLoss = .nPair
 
     @Option(help: "Margin of the hinge loss.")
     var margin = 0.2
@@ -100,8 +100,6 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "Print the final summary as JSON.")
     var json = false
 
-    enum LossName: String, ExpressibleByArgument, CaseIterable { case npair, hinge }
-
     var options: TrainingOptions {
         var o = TrainingOptions()
         o.epochs = epochs
@@ -113,7 +111,7 @@ struct TrainCommand: ParsableCommand {
         o.finalLearningRateFraction = finalLR
         o.clipNorm = clip == 0 ? nil : clip
         o.seed = seed
-        o.loss = loss == .npair ? .nPair : .hinge(margin: margin)
+        o.loss = loss.withMargin(margin)
         if noAugment {
             o.augmentation = .none
         } else {
@@ -156,10 +154,8 @@ struct TrainCommand: ParsableCommand {
             trainer = try TrainingState.resume(from: files.state, train: data.train, validation: data.validation, files: files)
             Console.error("resuming at step \(trainer.step) of \(trainer.totalSteps)")
         } else {
-            let model = initial ?? DualEncoder(
-                configuration: configuration,
-                vocabulary: Vocabulary.build(from: data.train.items.flatMap(\.captions), minCount: minCount, maxSize: vocabSize),
-                seed: seed)
+            let model = initial ?? DualEncoder(configuration: configuration, vocabularyFrom: data.train.items.flatMap(\.captions),
+                                               minCount: minCount, maxVocabulary: vocabSize, seed: seed)
             trainer = Trainer(model: model, train: data.train, validation: data.validation, options: options, files: files)
         }
         try checkData(data, vocabulary: trainer.model.vocabulary)

@@ -38,7 +38,7 @@ struct CollapseRunPolicyTests {
         #expect(run.rollbacks.map(\.scale) == [0.5, 0.25])
         // Each rollback went back to a settled step before the fault, not into the alarm's window.
         #expect(run.rollbacks.map(\.toStep) == [20, 20], "\(run.rollbacks)")
-        #expect(run.trainer.learningRateScale == 0.25)
+        #expect(run.trainer.progress.learningRateScale == 0.25)
         // Every step's figures were recorded under its own number, the collapsed ones included:
         // the numbers run on by one, and go back to 21 only after a rollback.
         let numbers = run.records.map(\.step)

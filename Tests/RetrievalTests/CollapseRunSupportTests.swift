@@ -77,8 +77,7 @@ enum CollapseRun {
         let vocabulary = Vocabulary.build(from: train.items.flatMap(\.captions))
         let model = DualEncoder(configuration: configuration, vocabulary: vocabulary, seed: seed)
         let trainer = Trainer(model: model, train: train, validation: validation, options: options, files: files,
-                              thresholds: thresholds)
-        trainer.faults = faults
+                              thresholds: thresholds, progress: nil, hooks: faults)
         var result = Result(outcome: .completed, declared: [:], alarms: [], rollbacks: [], records: [],
                             evaluations: [], verdict: nil, trainer: trainer)
         result.outcome = try trainer.run(events: { event in

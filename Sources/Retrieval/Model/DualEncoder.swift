@@ -30,6 +30,14 @@ public final class DualEncoder: Module {
                              role: .temperature)
     }
 
+    /// A new, untrained model with the vocabulary of `captions`: words seen fewer than
+    /// `minCount` times, or beyond the `maxVocabulary` most frequent, read as unknown.
+    public convenience init(configuration: ModelConfiguration, vocabularyFrom captions: [String], minCount: Int = 1,
+                            maxVocabulary: Int = 5000, seed: UInt64) {
+        self.init(configuration: configuration,
+                  vocabulary: Vocabulary.build(from: captions, minCount: minCount, maxSize: maxVocabulary), seed: seed)
+    }
+
     public var parameters: [Parameter] { image.parameters + text.parameters + [logScale] }
 
     /// Non-trained state saved with the weights (batch-norm running statistics).

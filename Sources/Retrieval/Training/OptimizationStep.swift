@@ -11,13 +11,10 @@ public struct OptimizationStep {
     public let optimizer: any Optimizer
     public let loss: TrainingLoss
     public let clipNorm: Double?
-    /// Test-only faults (see `FaultInjection`); nil in every real run.
-    var faults: FaultInjection? = nil
-    /// This step's number from 1, for the faults.
-    var step = 0
-    /// The groups whose gradients are reported (one per layer, table or scalar); nil groups the
-    /// model's parameters by the first two parts of their names ("image.conv1", "logit_scale").
-    var layers: [ParameterGroup]? = nil
+    /// The groups whose gradients are reported (one per layer, table or scalar).
+    public let layers: [ParameterGroup]
+    /// Test-only seams into the step; nil in every real run.
+    let hooks: (any StepHooks)?
 
     public struct Output {
         public var result: LossResult
@@ -33,20 +30,27 @@ public struct OptimizationStep {
         public var applied: Bool
     }
 
-    /// A step of `model` under `optimizer`; `clipNorm` nil turns clipping off.
-    public init(model: DualEncoder, optimizer: any Optimizer, loss: TrainingLoss, clipNorm: Double?) {
-        self.model = model
-        self.optimizer = optimizer
-        self.loss = loss
-        self.clipNorm = clipNorm
+    /// A step of `model` under `optimizer`; `clipNorm` nil turns clipping off; `layers` nil groups
+    /// the parameters by the first two parts of their names ("image.conv1", "logit_scale").
+    public init(model: DualEncoder, optimizer: any Optimizer, loss: TrainingLoss, clipNorm: Double?,
+                layers: [ParameterGroup]? = nil) {
+        self.init(model: model, optimizer: optimizer, loss: loss, clipNorm: clipNorm, layers: layers, hooks: nil)
     }
 
-    /// (B, S, S, 3) pictures and their captions, pair i being (images[i], text row i).
-    public func run(images: Tensor, text: EncodedBatch, mask: DuplicateMask?, learningRate: Float) -> Output {
+    init(model: DualEncoder, optimizer: any Optimizer, loss: TrainingLoss, clipNorm: Double?,
+         layers: [ParameterGroup]?, hooks: (any StepHooks)?) {
+        (self.model, self.optimizer, self.loss, self.clipNorm) = (model, optimizer, loss, clipNorm)
+        self.layers = layers ?? ParameterGroup.byNamePrefix(model.parameters, depth: 2)
+        self.hooks = hooks
+    }
+
+    /// (B, S, S, 3) pictures and their captions, pair i being (images[i], text row i); `step`
+    /// (from 1) is for the hooks.
+    public func run(images: Tensor, text: EncodedBatch, mask: DuplicateMask?, learningRate: Float, step: Int = 0) -> Output {
         model.setTraining(true)
-        let images = faults?.images(images, step: step) ?? images
-        let imageEmbeddings = faults?.forwardImage(model, images, step: step) ?? model.image.forward(images)
-        let textEmbeddings = faults?.forwardText(model, rows: text.batchSize, step: step)
+        let images = hooks?.images(images, step: step) ?? images
+        let imageEmbeddings = hooks?.forwardImage(model, images, step: step) ?? model.image.forward(images)
+        let textEmbeddings = hooks?.forwardText(model, rows: text.batchSize, step: step)
             ?? model.text.forward(text)
         let result: LossResult
         switch loss {
@@ -58,19 +62,18 @@ public struct OptimizationStep {
                                                           margin: Float(margin), mask: mask)
         }
         model.zeroGradients()
-        if faults?.backwardImage(model, result.gradImage, step: step) != true { model.image.backward(result.gradImage) }
-        if faults?.backwardText(step: step) != true { model.text.backward(result.gradText) }
+        if hooks?.backwardImage(model, result.gradImage, step: step) != true { model.image.backward(result.gradImage) }
+        if hooks?.backwardText(step: step) != true { model.text.backward(result.gradText) }
         model.logScale.gradient[0] += result.gradLogScale
-        faults?.alterGradients(model, step: step)
+        hooks?.alterGradients(model, step: step)
 
-        let layers = self.layers ?? ParameterGroup.byNamePrefix(model.parameters, depth: 2)
         let before = GradientReport(groups: layers)
         let total = Double(clipNorm.map { clipGradientNorm(model.parameters, maxNorm: Float($0)) }
                            ?? Float(gradientNorm(model.parameters)))
         let applied = total.isFinite && result.loss.isFinite
         if applied {
             optimizer.step(learningRate: learningRate)
-            faults?.alterLogScale(model, step: step)
+            hooks?.alterLogScale(model, step: step)
             model.clampLogScale()
         }
         let report = before.addingUpdates(applied ? optimizer.lastUpdateNorms : [:], of: layers)

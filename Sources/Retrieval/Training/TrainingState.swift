@@ -16,16 +16,17 @@ public enum TrainingState {
         for (key, value) in trainer.optimizer.state().sorted(by: { $0.key < $1.key }) {
             tensors.append(("optimizer/" + key, value))
         }
-        let order = IntegerTensor(shape: [trainer.epochOrder.count], data: trainer.epochOrder.map(Int64.init))
+        let progress = trainer.progress
+        let order = IntegerTensor(shape: [progress.epochOrder.count], data: progress.epochOrder.map(Int64.init))
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let metadata: [String: String] = [
             "format": format,
-            "step": String(trainer.step),
-            "rng": trainer.rng.stateWords.map { String($0) }.joined(separator: ","),
-            "learning_rate_scale": String(trainer.learningRateScale),
-            "rollbacks": String(trainer.rollbacks),
-            "best_recall": String(trainer.bestRecall),
+            "step": String(progress.step),
+            "rng": progress.rng.stateWords.map { String($0) }.joined(separator: ","),
+            "learning_rate_scale": String(progress.learningRateScale),
+            "rollbacks": String(progress.rollbacks),
+            "best_recall": String(progress.bestRecall),
             "options": String(decoding: try encoder.encode(trainer.options), as: UTF8.self),
             "config": try ModelFile.configurationJSON(trainer.model.configuration),
             "vocabulary": String(decoding: trainer.model.vocabulary.jsonData(), as: UTF8.self),
@@ -66,19 +67,21 @@ public enum TrainingState {
             }
             p.value = t
         }
-        let trainer = Trainer(model: model, train: train, validation: validation, options: options, files: files)
+        var progress = TrainingProgress(seed: options.seed)
+        progress.step = step
+        progress.rng = SeededGenerator(state: words)
+        progress.learningRateScale = scale
+        progress.rollbacks = rollbacks
+        progress.bestRecall = best
+        progress.epochOrder = (file.integerTensors["epoch_order"]?.data ?? []).map { Int($0) }
+        guard progress.epochOrder.allSatisfy({ $0 >= 0 && $0 < train.count }) else {
+            throw fail("the saved run used \((progress.epochOrder.max() ?? 0) + 1)+ pictures, the data now has \(train.count): resume on the same data")
+        }
+        let trainer = Trainer(model: model, train: train, validation: validation, options: options, files: files,
+                              thresholds: nil, progress: progress, hooks: nil)
         var optimizerState: [String: Tensor] = [:]
         for (name, t) in file.tensors where name.hasPrefix("optimizer/") { optimizerState[String(name.dropFirst(10))] = t }
-        do { try trainer.optimizer.load(state: optimizerState) } catch { throw fail("damaged training state: \(error)") }
-        trainer.step = step
-        trainer.rng = SeededGenerator(state: words)
-        trainer.learningRateScale = scale
-        trainer.rollbacks = rollbacks
-        trainer.bestRecall = best
-        trainer.epochOrder = (file.integerTensors["epoch_order"]?.data ?? []).map { Int($0) }
-        guard trainer.epochOrder.allSatisfy({ $0 >= 0 && $0 < train.count }) else {
-            throw fail("the saved run used \(trainer.epochOrder.max() ?? 0 + 1)+ pictures, the data now has \(train.count): resume on the same data")
-        }
+        do { try trainer.loadOptimizerState(optimizerState) } catch { throw fail("damaged training state: \(error)") }
         return trainer
     }
 

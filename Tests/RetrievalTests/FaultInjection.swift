@@ -1,13 +1,13 @@
 // Deliberate faults for the collapse-monitor tests: each one reproduces a known way training
 // fails (a constant tower, a missing normalisation, a poisoned batch, a scaled gradient, a
-// drifting temperature) inside a real optimisation step. Internal and off by default: with no
-// faults the step is exactly the usual one.
+// drifting temperature) inside a real optimisation step, through the step's hooks. With no
+// fault set, the step is exactly the usual one.
 import Foundation
 import Neural
-import Datasets
+@testable import Retrieval
 
 /// Faults an `OptimizationStep` applies from step `from` on (steps counted from 1).
-struct FaultInjection {
+struct FaultInjection: StepHooks {
     /// First step the faults act on (a snapshot for rollback needs healthy steps before it).
     var from = 1
     /// Replace a tower's output by one fixed unit vector (its gradient then reaches nothing).
