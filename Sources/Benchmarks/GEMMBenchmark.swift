@@ -1,10 +1,6 @@
 // Measures the GEMM entry point beside a direct cblas_sgemm call on the same operands, run
 // interleaved in one process so machine noise hits both alike. The CLI prints the figures.
 import Foundation
-import Retrieval
-import Datasets
-import VectorIndex
-import Text
 import Neural
 
 /// One shape's figures: GFLOP/s through `gemm` and through cblas_sgemm directly.

@@ -6,8 +6,6 @@ import Foundation
 import Neural
 import Text
 import Retrieval
-import Datasets
-import VectorIndex
 
 public enum TrainingBenchmark {
     public struct Row: Codable, Sendable {

@@ -5,7 +5,6 @@
 import Foundation
 import Text
 import Vision
-import Neural
 
 /// What the training data holds, and the problems it shows before any training.
 public struct DataCheck: Sendable {

@@ -4,7 +4,6 @@
 import Foundation
 import Vision
 import Neural
-import Text
 
 /// Decoded, square, input-sized pictures, aligned with the captioned images they came from.
 public struct ImageStore: Sendable {

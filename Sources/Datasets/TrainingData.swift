@@ -2,9 +2,7 @@
 // supported format), split them (the user's split file, a split.tsv beside the captions, or a
 // hash split), drop missing pictures with one report, and decode the rest once.
 import Foundation
-import Neural
 import Vision
-import Text
 
 /// The pictures and captions a run trains and evaluates on, with what was left out.
 public struct TrainingData: Sendable {

@@ -3,12 +3,6 @@
 // Pictures that cannot be decoded any more get a grey tile. Several queries: one sheet each.
 import Foundation
 import Vision
-import Retrieval
-import Datasets
-import VectorIndex
-import Text
-import Neural
-import CKernels
 
 public enum ContactSheet {
     /// Glyphs of 3×5 pixels, rows top to bottom, bit 2 = left column.

@@ -7,13 +7,6 @@ import Foundation
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
-import Retrieval
-import Datasets
-import VectorIndex
-import Vision
-import Text
-import Neural
-import CKernels
 #endif
 
 /// A regular file found under the root, with the stamp used to spot changes.

@@ -4,11 +4,6 @@
 import Foundation
 import Neural
 import Vision
-import Retrieval
-import Datasets
-import VectorIndex
-import Text
-import CKernels
 
 /// One file to read: its path under the root and, when it was indexed before, the old hash.
 struct DecodeJob: Sendable {

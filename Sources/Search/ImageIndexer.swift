@@ -5,11 +5,6 @@
 import Foundation
 import Neural
 import Retrieval
-import Datasets
-import VectorIndex
-import Vision
-import Text
-import CKernels
 
 /// A picture that could not be used, and why (one line).
 public struct RejectedFile: Sendable, Equatable {
@@ -52,7 +47,7 @@ public struct ImageIndexer {
     /// Pictures per image-tower call.
     public var batchSize = 256
     /// Decoding threads (they overlap the tower's GEMMs).
-    public var decodeThreads = 2
+    public var decodeThreads = Threads.count
     public var build = IndexBuildOptions()
 
     public init(model: DualEncoder, modelPath: String, fingerprint: String) {

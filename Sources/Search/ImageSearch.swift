@@ -5,9 +5,7 @@ import CKernels
 import Foundation
 import Neural
 import Text
-import Vision
 import Retrieval
-import Datasets
 import VectorIndex
 
 /// One result: a file of the indexed folder and its cosine score.

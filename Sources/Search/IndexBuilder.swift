@@ -3,12 +3,7 @@
 // reuse the previous centres while the collection has not grown or shrunk by more than 2×.
 import Foundation
 import Neural
-import Retrieval
-import Datasets
 import VectorIndex
-import Vision
-import Text
-import CKernels
 
 /// How rows become an index.
 public struct IndexBuildOptions: Sendable {

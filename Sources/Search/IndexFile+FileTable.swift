@@ -2,13 +2,6 @@
 // a view of the mapped file table (opened): a 1M-file index opens without making 1M strings,
 // and a query decodes only the paths of its results.
 import Foundation
-import Retrieval
-import Datasets
-import VectorIndex
-import Vision
-import Text
-import Neural
-import CKernels
 
 /// Row i's file, i in 0..<count; `IndexedFile`s decoded on access when mapped.
 public struct FileTable: RandomAccessCollection, Sendable, Equatable {

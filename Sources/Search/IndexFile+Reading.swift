@@ -3,12 +3,7 @@
 // and list ids are borrowed from the memory mapping, so opening costs no copy of the rows.
 import Foundation
 import Neural
-import Retrieval
-import Datasets
 import VectorIndex
-import Vision
-import Text
-import CKernels
 
 extension IndexFile {
     /// Reads and checks the index at `url`. `verifyRows` also checks the rows' checksum (reads

@@ -3,7 +3,6 @@
 // model, so queries run against them exactly as against a folder's index.
 import Foundation
 import Neural
-import VectorIndex
 
 extension IndexFile {
     /// Writes `vectors` (n, d) to `url` as an index of `options`' kind, row i named `name(i)`,

@@ -25,12 +25,7 @@
 // they have their own checksum, checked by `retrieve index --verify` and on every update.
 import Foundation
 import Neural
-import Retrieval
-import Datasets
 import VectorIndex
-import Vision
-import Text
-import CKernels
 
 /// One indexed (or rejected) file: where it is and what it looked like when read.
 public struct IndexedFile: Sendable, Equatable, Hashable {

@@ -2,13 +2,6 @@
 // finds the nearest .retrieve/index.rtrv from the current folder upwards, as git finds .git.
 // The indexed folder is recorded relative to the index, so moving the folder keeps it working.
 import Foundation
-import Retrieval
-import Datasets
-import VectorIndex
-import Vision
-import Text
-import Neural
-import CKernels
 
 public enum IndexLocation {
     public static let folderName = ".retrieve"

@@ -1,13 +1,6 @@
 // Why indexing or searching could not go on: each case prints as one line that names the file
 // or words involved and says what to do. The CLI maps them to exit codes.
 import Foundation
-import Retrieval
-import Datasets
-import VectorIndex
-import Vision
-import Text
-import Neural
-import CKernels
 
 /// Failures of ImageIndexer and ImageSearch that are the user's data, not a bug.
 public enum SearchError: Error, Equatable, CustomStringConvertible {

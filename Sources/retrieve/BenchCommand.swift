@@ -3,11 +3,7 @@
 import ArgumentParser
 import Foundation
 import Neural
-import Retrieval
-import Datasets
-import Search
 import Benchmarks
-import VectorIndex
 
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

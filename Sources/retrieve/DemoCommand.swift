@@ -7,9 +7,6 @@ import Neural
 import Retrieval
 import Datasets
 import Search
-import Benchmarks
-import VectorIndex
-import Text
 
 struct DemoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -4,10 +4,6 @@
 import ArgumentParser
 import Foundation
 import Retrieval
-import Datasets
-import Search
-import Benchmarks
-import VectorIndex
 
 struct DoctorCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

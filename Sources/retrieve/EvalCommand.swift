@@ -3,9 +3,6 @@ import ArgumentParser
 import Foundation
 import Retrieval
 import Datasets
-import Search
-import Benchmarks
-import VectorIndex
 
 struct EvalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

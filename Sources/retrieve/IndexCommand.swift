@@ -4,9 +4,7 @@ import ArgumentParser
 import Foundation
 import Neural
 import Retrieval
-import Datasets
 import Search
-import Benchmarks
 import VectorIndex
 
 struct IndexCommand: ParsableCommand {

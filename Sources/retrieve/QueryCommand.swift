@@ -2,11 +2,7 @@
 // with; prints rank, score and path, or JSON; optional contact sheet, batch and image queries.
 import ArgumentParser
 import Foundation
-import Retrieval
-import Datasets
 import Search
-import Benchmarks
-import VectorIndex
 
 struct QueryCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -3,8 +3,6 @@
 import ArgumentParser
 import Foundation
 import Neural
-import Retrieval
-import Datasets
 import Search
 import Benchmarks
 import VectorIndex

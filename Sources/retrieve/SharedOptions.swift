@@ -5,9 +5,6 @@ import Foundation
 import Vision
 import Retrieval
 import Datasets
-import Search
-import Benchmarks
-import VectorIndex
 
 struct DataOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Captions: TSV/CSV (path<TAB>caption), COCO captions JSON, a Flickr token file, or a folder of pictures with .txt sidecars.",

@@ -2,11 +2,7 @@
 // captions) to a folder.
 import ArgumentParser
 import Foundation
-import Retrieval
 import Datasets
-import Search
-import Benchmarks
-import VectorIndex
 
 struct SynthCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

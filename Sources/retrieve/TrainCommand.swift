@@ -6,9 +6,6 @@ import Foundation
 import Neural
 import Retrieval
 import Datasets
-import Search
-import Benchmarks
-import VectorIndex
 import Text
 import Vision
 

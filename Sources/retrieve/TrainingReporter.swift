@@ -3,10 +3,6 @@
 // and the final summary (text or JSON) on stdout.
 import Foundation
 import Retrieval
-import Datasets
-import Search
-import Benchmarks
-import VectorIndex
 
 final class TrainingReporter {
     private let trainer: Trainer

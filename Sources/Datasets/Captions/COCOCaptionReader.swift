@@ -2,9 +2,6 @@
 // `id` and `file_name`, `annotations[]` gives `image_id` and `caption`. Images come out in the
 // order of `images[]`, captions in annotation order. Ids may be integers or strings.
 import Foundation
-import Neural
-import Vision
-import Text
 
 extension CaptionDataset {
     static func readCOCO(_ data: Data, file: URL, base: URL) throws -> CaptionDataset {

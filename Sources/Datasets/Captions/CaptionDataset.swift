@@ -3,9 +3,6 @@
 // choice of format) is in CaptionReader.swift; splitting in DataSplit.swift. Image files are
 // not opened here: `partitionByExistence()` helps, decoding is the loader's job.
 import Foundation
-import Neural
-import Vision
-import Text
 
 /// One image and every caption given for it.
 public struct CaptionedImage: Sendable, Equatable {

@@ -2,9 +2,6 @@
 // lines) and hands over to the reader of that format. The TSV/CSV reader lives here too, with
 // its header detection; COCO, Flickr and sidecar folders have their own files.
 import Foundation
-import Neural
-import Vision
-import Text
 
 extension CaptionDataset {
     /// Reads a captions file or folder.

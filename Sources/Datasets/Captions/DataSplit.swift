@@ -3,9 +3,6 @@
 // order, and an image never changes side when others are added. A split file overrides it
 // (SplitFile.swift).
 import Foundation
-import Neural
-import Vision
-import Text
 
 /// The three parts of a data set.
 public enum DataSplit: String, Sendable, CaseIterable, Codable {

@@ -3,9 +3,6 @@
 // Two columns: an unquoted caption runs to the end of its line, delimiters included (as the
 // reference's split("\t", 1)); columns after a quoted caption are ignored.
 import Foundation
-import Neural
-import Vision
-import Text
 
 struct DelimitedParser {
     enum Outcome: Equatable {

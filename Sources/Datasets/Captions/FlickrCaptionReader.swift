@@ -2,9 +2,6 @@
 // an image (0–4 in the originals, more in generated sets). The name is split at the LAST '#',
 // so names containing '#' still work. No quoting: the caption is the rest of the line.
 import Foundation
-import Neural
-import Vision
-import Text
 
 extension CaptionDataset {
     static func readFlickr(_ data: Data, file: URL, base: URL) throws -> CaptionDataset {

@@ -2,9 +2,6 @@
 // can be reported as "captions.json:1234". Foundation's JSONSerialization gives no positions.
 // Strict RFC 8259 (no comments, no trailing commas); recursion is capped to survive hostile files.
 import Foundation
-import Neural
-import Vision
-import Text
 
 /// A parsed JSON value and the 1-based line it starts on.
 struct JSONTree {

@@ -2,9 +2,6 @@
 // hashlib.sha256, so splits agree with the reference data builder on every machine.
 // Only short inputs (image paths) go through it; speed is not a concern.
 import Foundation
-import Neural
-import Vision
-import Text
 
 enum SHA256 {
     private static let k: [UInt32] = [

@@ -3,9 +3,6 @@
 // recursively by extension (png, jpg, jpeg, any case); hidden files and folders are skipped.
 // Images come out sorted by relative path, so the order does not depend on the file system.
 import Foundation
-import Neural
-import Vision
-import Text
 
 extension CaptionDataset {
     /// Extensions (lower-case) of the image files a folder read picks up.

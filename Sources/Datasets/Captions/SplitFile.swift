@@ -2,9 +2,6 @@
 // if present), as the reference builder writes split.tsv. Paths must be written as in the
 // captions file. Labels: train/training, val/valid/validation/dev, test/testing (any case).
 import Foundation
-import Neural
-import Vision
-import Text
 
 /// The image → split assignments of a split file.
 public struct SplitFile: Sendable {

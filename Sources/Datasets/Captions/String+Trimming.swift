@@ -1,9 +1,6 @@
 // Whitespace trimming for the readers: Foundation's trimmingCharacters bridges through NSString
 // on Linux and took half the time of reading a 100k-line captions file.
 import Foundation
-import Neural
-import Vision
-import Text
 
 extension String {
     /// The string without leading and trailing Unicode whitespace (spaces, tabs, CR, LF, NBSP…).

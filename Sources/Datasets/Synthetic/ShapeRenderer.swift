@@ -4,7 +4,6 @@
 import Foundation
 import Neural
 import Vision
-import Text
 
 enum ShapeRenderer {
     /// Renders `scene` at `size`×`size`; `rng` drives the background's noise only.

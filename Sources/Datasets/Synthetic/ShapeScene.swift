@@ -81,9 +81,6 @@ public struct SynthObject: Sendable {
 }
 
 /// A whole picture: one or two objects on a background, and how to say it.
-import Neural
-import Vision
-import Text
 public struct SynthScene: Sendable {
     public enum Layout: Sendable {
         case single(SynthPlace)

@@ -3,8 +3,6 @@
 // image) and split.tsv (path<TAB>train|val|test by the hash split, 80/10/10).
 import Foundation
 import Neural
-import Vision
-import Text
 
 extension ShapesSynthesizer {
     /// What `write` produced.

@@ -5,7 +5,6 @@
 import Foundation
 import Neural
 import Vision
-import Text
 
 /// Chooses and renders the scenes of the shapes data set.
 public struct ShapesSynthesizer: Sendable {

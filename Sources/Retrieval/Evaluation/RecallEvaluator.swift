@@ -3,7 +3,6 @@
 // evaluating thousands of images needs no B² memory.
 import Foundation
 import Neural
-import Datasets
 
 /// Recall@1/5/10 (percent) and median rank (1 = first) for one direction.
 public struct DirectionalRecall: Codable, Sendable, Equatable {

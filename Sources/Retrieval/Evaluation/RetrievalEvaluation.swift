@@ -1,8 +1,6 @@
 // Evaluates a model on decoded pictures and their captions: embeds everything without
 // augmentation and hands the embeddings to RecallEvaluator.
 import Foundation
-import Neural
-import Vision
 import Datasets
 
 public enum RetrievalEvaluation {

@@ -3,7 +3,6 @@
 // masked out of every denominator. Log-sum-exp keeps any logit value finite.
 import Foundation
 import Neural
-import Datasets
 
 /// What one loss evaluation hands back: the value, the gradients for both embedding batches
 /// and the log-temperature, and the cosine matrix the collapse monitor reads.

@@ -5,7 +5,6 @@ import Foundation
 import Neural
 import Text
 import Vision
-import Datasets
 
 /// Image tower + text tower + temperature, with the vocabulary they were trained with.
 public final class DualEncoder: Module {

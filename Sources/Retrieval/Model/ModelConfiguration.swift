@@ -3,7 +3,6 @@
 // fingerprint.
 import Foundation
 import Vision
-import Datasets
 
 /// Architecture and preprocessing of a retrieve model. Defaults suit a 2-core CPU.
 public struct ModelConfiguration: Codable, Sendable, Equatable {

@@ -5,7 +5,6 @@
 import Foundation
 import Neural
 import Text
-import Datasets
 
 /// Why a model file could not be used; one line naming the file.
 public struct ModelFileError: Error, CustomStringConvertible, Equatable {

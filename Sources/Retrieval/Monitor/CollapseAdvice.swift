@@ -1,7 +1,6 @@
 // The words of an alarm: which mode, since which step, the figures that show it, and the
 // likely causes and cures. Kept apart from the detection so the thresholds read cleanly.
 import Foundation
-import Datasets
 
 enum CollapseAdvice {
     /// What the monitor saw when it declared a mode.

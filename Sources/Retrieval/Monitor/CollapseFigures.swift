@@ -4,7 +4,6 @@
 // batch's own retrieval), one over each batch, one small GEMM each for the effective rank.
 import Foundation
 import Neural
-import Datasets
 
 /// One step's health figures; every field goes to the metrics JSON line.
 public struct CollapseFigures: Codable, Sendable, Equatable {

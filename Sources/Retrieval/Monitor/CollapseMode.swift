@@ -1,7 +1,6 @@
 // The ways a training run can end up learning nothing that the collapse monitor names, how
 // each one stands, and which of them a loss can show at all.
 import Foundation
-import Datasets
 
 /// The failure modes the monitor knows.
 public enum CollapseMode: String, CaseIterable, Codable, Sendable {

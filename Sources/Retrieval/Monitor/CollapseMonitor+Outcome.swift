@@ -3,7 +3,6 @@
 // retrieval (overfitting), and the final verdict when training ends, which declares what was
 // still building up and leaves what was never judged as "not judged".
 import Foundation
-import Datasets
 
 extension CollapseMonitor {
     /// Whether an evaluation of `report.images` pictures can tell learning from chance: a band of

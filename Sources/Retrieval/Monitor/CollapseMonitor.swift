@@ -6,7 +6,6 @@
 // alarm: non-finite > score scale > similarity > embedding > dimensional, except that one tower
 // collapsed alone is embedding collapse even when it flattens the scores.
 import Foundation
-import Datasets
 
 /// Turns each step's figures and each evaluation into a state per mode, and alarms when a
 /// mode gets worse.

@@ -2,7 +2,6 @@
 // and how the step counts among them scale with the length of a run, so that a short first run
 // is judged as surely as a long one.
 import Foundation
-import Datasets
 
 /// Thresholds, defaulted from healthy runs on the shapes data and on real pictures, batch
 /// 32–256, dimension 64–512 (docs/monitor.md has the figures behind them).

@@ -4,7 +4,6 @@
 // states the live monitor recorded. The run's own line says which loss it trained and with
 // which thresholds, so nothing needs to be told.
 import Foundation
-import Datasets
 
 /// States per mode after replaying a metrics history, and every alarm (live and replayed).
 public struct CollapseDiagnosis: Codable, Sendable {

@@ -4,7 +4,6 @@
 // be caught mid-line, so a damaged last line is skipped; a damaged line elsewhere is an error
 // naming the file and the line.
 import Foundation
-import Datasets
 
 /// Why a metrics file could not be read.
 public struct MetricsReadError: Error, CustomStringConvertible {

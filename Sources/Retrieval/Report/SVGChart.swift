@@ -2,7 +2,6 @@
 // y axis, ticks, a legend, and vertical markers (alarms) with labels. Plain text, no script,
 // no network: it renders in any browser and survives being mailed around.
 import Foundation
-import Datasets
 
 struct SVGChart {
     struct Series {

@@ -4,7 +4,6 @@
 // only: no script, no network.
 import Foundation
 import Neural
-import Datasets
 
 public enum TrainingReport {
     /// The report's HTML for `history`; `diagnosis` (a replay) adds the per-mode states.

@@ -2,7 +2,6 @@
 // file that a running training keeps open, so `retrieve doctor` or a plot can read it live.
 import Foundation
 import Neural
-import Datasets
 
 /// Appends one JSON object per line to a file.
 public final class MetricsLog {

@@ -4,7 +4,6 @@
 import Foundation
 import Neural
 import Text
-import Datasets
 
 public struct OptimizationStep {
     public let model: DualEncoder

@@ -5,7 +5,6 @@
 // `OptimizationStep`, the policy from `CollapseResponse`, the saved state from `TrainingState`.
 import Foundation
 import Neural
-import Text
 import Datasets
 
 public final class Trainer {

@@ -2,7 +2,6 @@
 // evaluations, alarms, rollbacks, checkpoints and the monitor's final verdict. The CLI turns
 // them into a progress bar and metrics lines; tests read them directly.
 import Foundation
-import Datasets
 
 /// The figures of one logged step: everything the metrics JSON line carries.
 public struct StepRecord: Codable, Sendable {

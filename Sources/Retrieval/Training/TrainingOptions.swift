@@ -3,7 +3,6 @@
 // real captioned photos.
 import Foundation
 import Vision
-import Datasets
 
 /// What training does when the monitor declares a collapse.
 public enum CollapsePolicy: String, Codable, Sendable, CaseIterable {
