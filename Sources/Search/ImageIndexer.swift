@@ -57,19 +57,15 @@ public struct ImageIndexer {
     }
 
     /// Brings `indexFile` up to date with `folder`; `progress(encoded, toEncode)` after each batch.
+    /// A previous index that fails any check (rows included) is not used: every picture is
+    /// encoded again and `previousIndexProblem` says why.
     public func update(folder: URL, indexFile: URL, progress: (Int, Int) -> Void = { _, _ in }) throws -> IndexingReport {
-        try update(folder: folder, indexFile: indexFile, ignorePrevious: nil, progress: progress)
-    }
-
-    private func update(folder: URL, indexFile: URL, ignorePrevious: String?,
-                        progress: (Int, Int) -> Void) throws -> IndexingReport {
         let start = Date()
         let root = folder.standardizedFileURL
         var report = IndexingReport(indexFile: indexFile)
         let scanned = try FolderScanner.scan(root)
         var previous: IndexContents?
-        report.previousIndexProblem = ignorePrevious
-        if ignorePrevious == nil && FileManager.default.fileExists(atPath: indexFile.path) {
+        if FileManager.default.fileExists(atPath: indexFile.path) {
             do { previous = try IndexFile.read(from: indexFile) } catch { report.previousIndexProblem = "\(error)" }
         }
         if let p = previous, IndexLocation.resolveRoot(p.root, indexFile: indexFile).path != root.path {
@@ -171,18 +167,12 @@ public struct ImageIndexer {
             if case .ivf = u.storage { return wantIVF && (u.storage.quantizer != nil) == build.scalarQuantized }
             return !wantIVF && (u.storage.quantizer != nil) == build.scalarQuantized
         }()
-        let nothingChanged = usable != nil && jobs.isEmpty && report.removed == 0 && kindMatches
+        let nothingChanged = usable != nil && usable!.formatVersion == IndexFile.version && jobs.isEmpty && report.removed == 0 && kindMatches
             && rejects.elementsEqual(previous?.rejects ?? FileTable())
         if nothingChanged, let usable {
             report.storage = usable.storage.kindDescription
             report.seconds = Date().timeIntervalSince(start)
             return report
-        }
-        // Old rows are about to be copied into the new index: check their checksum first.
-        if usable != nil, sources.contains(where: { $0.old != nil }) {
-            do { _ = try IndexFile.read(from: indexFile, verifyRows: true) } catch {
-                return try update(folder: folder, indexFile: indexFile, ignorePrevious: "\(error)", progress: progress)
-            }
         }
         let old = usable.map { IndexBuilder.allRows(of: $0.storage) }
         var matrix = [Float](repeating: 0, count: files.count * d)

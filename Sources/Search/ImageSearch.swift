@@ -43,10 +43,11 @@ public final class ImageSearch {
     public let model: DualEncoder
     public let modelFile: URL
 
-    /// Opens `indexFile` and the model it records (or `modelFile`), checking the fingerprint.
-    public init(indexFile: URL, modelFile: URL? = nil, verifyRows: Bool = false) throws {
+    /// Opens `indexFile` (every checksum checked, rows included) and the model it records (or
+    /// `modelFile`), checking the fingerprint.
+    public init(indexFile: URL, modelFile: URL? = nil) throws {
         self.indexFile = indexFile
-        contents = try IndexFile.read(from: indexFile, verifyRows: verifyRows)
+        contents = try IndexFile.read(from: indexFile)
         root = IndexLocation.resolveRoot(contents.root, indexFile: indexFile)
         let modelURL = modelFile ?? URL(fileURLWithPath: contents.modelPath)
         guard FileManager.default.fileExists(atPath: modelURL.path) else {

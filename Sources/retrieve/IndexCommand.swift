@@ -99,7 +99,7 @@ struct IndexCommand: ParsableCommand {
     }
 
     func runVerify() throws {
-        let contents = try IndexFile.read(from: indexURL, verifyRows: true)
+        let contents = try IndexFile.read(from: indexURL)
         print("\(indexURL.path): ok, \(contents.files.count) pictures, \(contents.storage.kindDescription), checksums verified")
     }
 
