@@ -9,6 +9,16 @@ extension IndexFile {
     /// Reads and checks the index at `url`, rows included: a damaged byte anywhere is an
     /// `IndexFileError`, never a result. Checking 1 GB of rows takes a few hundredths of a second.
     public static func read(from url: URL) throws -> IndexContents {
+        try read(from: url, checkingRows: true)
+    }
+
+    /// The model path an index records, for rebuilding an index whose rows are damaged: the
+    /// header and tables are checked, the rows are not (nothing is searched).
+    public static func recordedModel(in url: URL) throws -> String {
+        try read(from: url, checkingRows: false).modelPath
+    }
+
+    static func read(from url: URL, checkingRows: Bool) throws -> IndexContents {
         let path = url.path
         func fail(_ problem: String) -> IndexFileError { IndexFileError(path: path, problem: problem) }
         let file: MappedFile
@@ -77,11 +87,11 @@ extension IndexFile {
         guard sum.finalize() == all.loadUnaligned(fromByteOffset: all.count - 8, as: UInt64.self).littleEndian else {
             throw fail("damaged: checksum mismatch in the header or tables")
         }
-        if version == 1 {
+        if checkingRows && version == 1 {
             var whole = Checksum64()
             whole.update(rows)
             guard flags & 1 == 0 || whole.finalize() == rowSum else { throw fail("the embedding rows are damaged (row checksum mismatch)") }
-        } else if let k = RowBlocks.firstMismatch(in: rows, blockSize: blockSize, expected: UnsafeRawBufferPointer(rebasing: all[offsets[8]..<(offsets[8] + lengths[8])])) {
+        } else if checkingRows, let k = RowBlocks.firstMismatch(in: rows, blockSize: blockSize, expected: UnsafeRawBufferPointer(rebasing: all[offsets[8]..<(offsets[8] + lengths[8])])) {
             let rowBytes = d * elementSize
             let first = k * blockSize / rowBytes, last = min(n, ((k + 1) * blockSize + rowBytes - 1) / rowBytes) - 1
             throw fail("the embedding rows are damaged (CRC mismatch in block \(k + 1) of \((lengths[0] + blockSize - 1) / blockSize), \(storageKind == 1 ? "list positions" : "rows") \(first)–\(last))")
