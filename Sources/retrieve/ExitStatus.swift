@@ -69,6 +69,8 @@ enum ExitStatus: Int32, CaseIterable {
             Console.error("error: \(usage.message)")
             Console.error("See 'retrieve \(type(of: command).configuration.commandName ?? "") --help'.")
             exit(ExitStatus.usage.rawValue)
+        } catch where String(reflecting: type(of: error)).hasPrefix("ArgumentParser.") {
+            exitParsing(root, error)  // e.g. the root command's help, requested through run()
         } catch {
             let (status, message) = of(error)
             Console.error("error: \(message)")

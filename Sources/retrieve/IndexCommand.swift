@@ -22,7 +22,8 @@ struct IndexCommand: ParsableCommand {
             --json prints one object:
               {"index": path, "rows": N, "storage": text, "added": N, "changed": N,
                "removed": N, "unchanged": N, "encoded": N, "undecodable": N,
-               "skipped": [{"path": …, "reason": …}], "damaged": [{"path": …, "reason": …}],
+               "skipped": [{"path": …, "reason": …}],
+               "damaged": [{"path": …, "reason": …}],
                "nonImages": N, "modelChanged": bool, "wrote": bool, "seconds": s,
                "imagesPerSecond": r}
 

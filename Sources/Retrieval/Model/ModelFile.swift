@@ -45,7 +45,7 @@ public enum ModelFile {
             throw ModelFileError(path: path, problem: "a safetensors file, but not a retrieve model (no 'format: \(format)' in its metadata)")
         }
         guard meta["version"] == version else {
-            throw ModelFileError(path: path, problem: "model format version \(meta["version"] ?? "?") is not supported (this retrieve reads \(version)); retrain or upgrade retrieve")
+            throw ModelFileError(path: path, problem: "model format version \(meta["version"] ?? "?") is not supported (this retrieve reads \(version); retrain, or upgrade retrieve)")
         }
         guard let configText = meta["config"], let vocabularyText = meta["vocabulary"], let stored = meta["fingerprint"] else {
             throw ModelFileError(path: path, problem: "model metadata lacks the configuration, vocabulary or fingerprint")
@@ -57,7 +57,12 @@ public enum ModelFile {
             throw ModelFileError(path: path, problem: "damaged model configuration: \(error.localizedDescription)")
         }
         if let problem = configuration.problem() { throw ModelFileError(path: path, problem: "bad configuration: \(problem)") }
-        let vocabulary = try Vocabulary(jsonData: Data(vocabularyText.utf8), source: path)
+        let vocabulary: Vocabulary
+        do {
+            vocabulary = try Vocabulary(jsonData: Data(vocabularyText.utf8), source: path)
+        } catch {
+            throw ModelFileError(path: path, problem: "damaged vocabulary: \(error)")
+        }
         let model = DualEncoder(configuration: configuration, vocabulary: vocabulary, seed: 0)
         for parameter in model.parameters + model.buffers {
             guard let tensor = file.tensors[parameter.name] else {
@@ -70,7 +75,7 @@ public enum ModelFile {
         }
         let actual = fingerprint(config: configText, vocabulary: vocabularyText, tensors: namedTensors(model))
         guard actual == stored else {
-            throw ModelFileError(path: path, problem: "damaged: its weights do not match the fingerprint it was saved with (\(stored)); restore it from a copy or retrain")
+            throw ModelFileError(path: path, problem: "damaged: its configuration, vocabulary or weights do not match the fingerprint it was saved with, \(stored) (restore it from a copy or retrain)")
         }
         return (model, stored)
     }

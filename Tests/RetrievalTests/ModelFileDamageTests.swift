@@ -1,0 +1,41 @@
+// A model file with one flipped bit anywhere — the length prefix, the JSON header (names,
+// shapes, offsets, the configuration, vocabulary and fingerprint in the metadata), the padding,
+// the weights — is refused with a ModelFileError naming the file, never loaded: a sampled sweep
+// over every byte class of a small model.
+import Foundation
+import Neural
+import Testing
+import Text
+import Datasets
+@testable import Retrieval
+
+struct ModelFileDamageTests {
+    @Test func aFlippedBitAnywhereIsRefused() throws {
+        let stores = SmallShapes.stores(count: 20)
+        let vocabulary = Vocabulary.build(from: stores.train.items.flatMap(\.captions))
+        let model = DualEncoder(configuration: SmallShapes.configuration, vocabulary: vocabulary, seed: 4)
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("retrieve-flip-\(UUID().uuidString).safetensors")
+        defer { try? FileManager.default.removeItem(at: url) }
+        try ModelFile.write(model, to: url)
+        let clean = [UInt8](try Data(contentsOf: url))
+        let headerEnd = 8 + Int(clean[0..<8].reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) })
+        // Every byte of the length prefix, every 3rd of the header (JSON text, metadata, padding),
+        // 400 spread over the weights; the bit changes with the position.
+        let positions = Array(0..<8) + Array(stride(from: 8, to: headerEnd, by: 3))
+            + (0..<400).map { headerEnd + (clean.count - headerEnd) * $0 / 400 } + [clean.count - 1]
+        var refused = 0
+        for position in positions {
+            var bytes = clean
+            bytes[position] ^= UInt8(1) << UInt8(position % 8)
+            try Data(bytes).write(to: url)
+            do {
+                _ = try ModelFile.read(from: url)
+                Issue.record("a flipped bit at byte \(position) of \(clean.count) (header ends at \(headerEnd)) was loaded")
+            } catch let e as ModelFileError {
+                #expect(e.path == url.path && !e.description.contains("\n"))
+                refused += 1
+            }
+        }
+        #expect(refused == positions.count && positions.count > 1000, "\(refused) of \(positions.count) refused")
+    }
+}
