@@ -1,7 +1,7 @@
 // PNG over libpng16, memory to memory. Decoding lets libpng expand every colour type and bit
 // depth (palette, tRNS, 1/2/4/16-bit, grey, Adam7) to 8-bit RGB or RGBA, then composites alpha
-// over white. libpng errors longjmp back here; every buffer lives in a heap context so the
-// error path can free it.
+// over white; ancillary chunks other than tRNS are skipped unread. libpng errors longjmp back
+// here; every buffer lives in a heap context so the error path can free it.
 #include "codecs_internal.h"
 
 #include <png.h>
@@ -82,6 +82,10 @@ int rc_decode_png(const uint8_t *data, size_t size, size_t max_pixels,
         return status;
     }
     png_set_read_fn(png, ctx, read_bytes);
+    // Only IHDR, PLTE, tRNS, IDAT and IEND make the pixels; every other chunk is skipped unread.
+    // libpng only warns about an ancillary chunk longer than its limit and then allocates what
+    // the length claims: a damaged length in a 49-byte file cost 2 GB (found by fuzz/).
+    png_set_keep_unknown_chunks(png, PNG_HANDLE_CHUNK_NEVER, NULL, -1);
     png_read_info(png, info);
     png_uint_32 width = png_get_image_width(png, info), height = png_get_image_height(png, info);
     if ((uint64_t)width * height > (uint64_t)max_pixels) {

@@ -226,3 +226,17 @@ func jpegCutAnywhereBeforeTheLastRowIsTruncated(_ fraction: Double) throws {
         try RGBImage(decoding: Array(bytes.prefix(bytes.count / 2)))
     }
 }
+
+@Test func aPNGChunkClaimingGigabytesIsRefusedAtOnce() throws {
+    // fuzz/regressions/png-scal-2gb-length.png: after IHDR, an sCAL chunk whose length says
+    // 2 GB in a 49-byte file. libpng only warns about the length; decoding used to allocate and
+    // clear the 2 GB before finding the file short. Ancillary chunks are now skipped unread.
+    let bytes = Array(try Data(contentsOf: URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("fuzz/regressions/png-scal-2gb-length.png")))
+    #expect(bytes.count == 49)
+    let start = Date()
+    for _ in 0..<5 {
+        #expect(throws: ImageError(source: "<memory>", kind: .truncated(.png))) { try RGBImage(decoding: bytes) }
+    }
+    #expect(Date().timeIntervalSince(start) < 1, "five decodes took \(Date().timeIntervalSince(start)) s")
+}

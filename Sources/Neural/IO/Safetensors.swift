@@ -63,6 +63,11 @@ public enum Safetensors {
     /// Reads and validates a whole file: header length, JSON, dtypes, shapes against byte
     /// spans, offsets contiguous from 0 to the end of the file. Any fault is a `SafetensorsError`.
     public static func read(contentsOf url: URL) throws -> SafetensorsFile {
+        // Refused before reading: Data(contentsOf:) leaks its 4 KiB buffer on an empty file
+        // (swift-foundation in Swift 6.3; found by fuzz/).
+        if let size = (try? FileManager.default.attributesOfItem(atPath: url.path))?[.size] as? Int, size < 8 {
+            throw SafetensorsError(path: url.path, .tooShort(bytes: size))
+        }
         let data: Data
         do {
             data = try Data(contentsOf: url, options: .mappedIfSafe)
