@@ -1,7 +1,8 @@
 // A model file with one flipped bit anywhere — the length prefix, the JSON header (names,
 // shapes, offsets, the configuration, vocabulary and fingerprint in the metadata), the padding,
 // the weights — is refused with a ModelFileError naming the file, never loaded: a sampled sweep
-// over every byte class of a small model.
+// over every byte class of a small model. A damaged configuration is refused before the model
+// it describes is built.
 import Foundation
 import Neural
 import Testing
@@ -37,5 +38,28 @@ struct ModelFileDamageTests {
             }
         }
         #expect(refused == positions.count && positions.count > 1000, "\(refused) of \(positions.count) refused")
+    }
+
+    @Test func aConfigurationAskingForBillionsOfWeightsIsRefusedBeforeTheyAreAllocated() throws {
+        // Found writing fuzz/'s model target: a damaged digit in the stored configuration made
+        // the reader build a model with a billion-wide embedding, and the allocation aborted.
+        let stores = SmallShapes.stores(count: 20)
+        let model = DualEncoder(configuration: SmallShapes.configuration,
+                                vocabulary: Vocabulary.build(from: stores.train.items.flatMap(\.captions)), seed: 4)
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("retrieve-huge-\(UUID().uuidString).safetensors")
+        defer { try? FileManager.default.removeItem(at: url) }
+        try ModelFile.write(model, to: url)
+        let file = try Safetensors.read(contentsOf: url)
+        for (key, huge) in [("embeddingDimension", 1_000_000_000), ("maxTokens", 2_000_000_000), ("tokenDimension", 1_500_000_000)] {
+            var metadata = file.metadata
+            metadata["config"] = metadata["config"]!.replacingOccurrences(of: #""\#(key)":64"#, with: #""\#(key)":\#(huge)"#)
+                .replacingOccurrences(of: #""\#(key)":16"#, with: #""\#(key)":\#(huge)"#)
+            #expect(metadata["config"]!.contains("\(huge)"), "\(key) not found in \(file.metadata["config"]!)")
+            try Safetensors.write(file.tensors, metadata: metadata, to: url)
+            #expect(throws: ModelFileError.self, "\(key): \(huge)") { _ = try ModelFile.read(from: url) }
+            do { _ = try ModelFile.read(from: url) } catch let e as ModelFileError {
+                #expect(e.description.contains("damaged: its configuration, vocabulary or weights do not match"), "\(e)")
+            }
+        }
     }
 }

@@ -31,7 +31,8 @@ public enum ModelFile {
         return fingerprint
     }
 
-    /// Reads a model, checking format, version, every tensor's presence and shape, and the fingerprint.
+    /// Reads a model, checking format, version, the fingerprint (before building the model), and
+    /// every tensor's presence and shape.
     public static func read(from url: URL) throws -> (model: DualEncoder, fingerprint: String) {
         let path = url.path
         let file: SafetensorsFile
@@ -63,6 +64,12 @@ public enum ModelFile {
         } catch {
             throw ModelFileError(path: path, problem: "damaged vocabulary: \(error)")
         }
+        // The fingerprint first, over the tensors as stored (a model file holds exactly the
+        // model's): a damaged configuration asking for billions of weights is refused before
+        // they are allocated (it used to abort the process; found writing fuzz/'s model target).
+        guard fingerprint(config: configText, vocabulary: vocabularyText, tensors: file.tensors) == stored else {
+            throw damaged(path, stored)
+        }
         let model = DualEncoder(configuration: configuration, vocabulary: vocabulary, seed: 0)
         for parameter in model.parameters + model.buffers {
             guard let tensor = file.tensors[parameter.name] else {
@@ -73,11 +80,14 @@ public enum ModelFile {
             }
             parameter.value = tensor
         }
-        let actual = fingerprint(config: configText, vocabulary: vocabularyText, tensors: namedTensors(model))
-        guard actual == stored else {
-            throw ModelFileError(path: path, problem: "damaged: its configuration, vocabulary or weights do not match the fingerprint it was saved with, \(stored) (restore it from a copy or retrain)")
+        guard fingerprint(config: configText, vocabulary: vocabularyText, tensors: namedTensors(model)) == stored else {
+            throw damaged(path, stored)  // the file holds tensors the model does not have
         }
         return (model, stored)
+    }
+
+    private static func damaged(_ path: String, _ stored: String) -> ModelFileError {
+        ModelFileError(path: path, problem: "damaged: its configuration, vocabulary or weights do not match the fingerprint it was saved with, \(stored) (restore it from a copy or retrain)")
     }
 
     /// Every parameter and buffer by name.
