@@ -43,12 +43,19 @@ enum CommandLineTool {
                       stderr: try String(contentsOf: errURL, encoding: .utf8))
     }
 
-    /// A fresh temporary folder.
+    /// A fresh temporary folder, inside one folder per test process that is removed when the
+    /// process exits (a run leaves some 40 MB of models, indexes and pictures otherwise).
     static func folder(_ name: String) throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("retrieve-cli-\(name)-\(UUID().uuidString)")
+        let url = scratch.appendingPathComponent("\(name)-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         return url
     }
+
+    static let scratch: URL = {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("retrieve-cli-\(getpid())")
+        atexit { try? FileManager.default.removeItem(at: CommandLineTool.scratch) }
+        return url
+    }()
 }
 
 /// The Oxygen icons as (absolute path, caption) pairs, in a fixed order.
