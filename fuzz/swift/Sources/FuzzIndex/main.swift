@@ -73,6 +73,7 @@ private func sealTrailer(_ bytes: inout [UInt8]) {
 }
 
 if let folder = ProcessInfo.processInfo.environment["RETRIEVE_FUZZ_SEEDS"] { writeSeeds(to: folder) }
+atexit { unlink(file.path) }
 var argc = CommandLine.argc
 var argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = CommandLine.unsafeArgv
 exit(LLVMFuzzerRunDriver(&argc, &argv) { testOneInput($0, $1) })

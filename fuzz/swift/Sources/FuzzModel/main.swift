@@ -44,6 +44,7 @@ func testOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
 }
 
 if let folder = ProcessInfo.processInfo.environment["RETRIEVE_FUZZ_SEEDS"] { writeSeeds(to: folder) }
+atexit { unlink(file.path) }
 var argc = CommandLine.argc
 var argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = CommandLine.unsafeArgv
 exit(LLVMFuzzerRunDriver(&argc, &argv) { testOneInput($0, $1) })
