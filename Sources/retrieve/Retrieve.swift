@@ -21,4 +21,11 @@ struct Retrieve: ParsableCommand {
         subcommands: [DemoCommand.self, TrainCommand.self, EvalCommand.self, DoctorCommand.self, IndexCommand.self,
                       QueryCommand.self, SynthCommand.self, BenchCommand.self]
     )
+
+    /// Starts again with the best BLAS kernel where OpenBLAS fell back by itself, then runs the
+    /// command.
+    static func main() {
+        BLASRestart.ifNeeded()
+        main(nil)
+    }
 }

@@ -89,6 +89,7 @@ struct SearchBenchCommand: ParsableCommand {
                             load_s: load, nlist: report.listCount, train_s: report.trainSeconds,
                             add_s: report.addSeconds)
         if json { return try Console.printJSON(result) }
+        print(machineLine())
         print("\(report.count) rows × \(report.dimension), \(report.queries) queries, k \(report.k)")
         print(pad("flat queries", 14) + "q/s")
         for f in result.flat { print(pad("\(f.queries)", 14) + fixed(f.qps, 1)) }
