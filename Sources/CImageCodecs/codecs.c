@@ -36,6 +36,7 @@ int rc_decode(const uint8_t *data, size_t size, size_t max_pixels, uint32_t min_
     out->width = 0;
     out->height = 0;
     out->pixels = NULL;
+    out->damage = 0;
     if (data == NULL || size == 0) return rc_fail(RC_EMPTY, err, errlen, "empty file");
     switch (rc_sniff(data, size)) {
     case RC_FORMAT_PNG:
@@ -53,6 +54,7 @@ void rc_image_free(rc_image *image) {
     image->pixels = NULL;
     image->width = 0;
     image->height = 0;
+    image->damage = 0;
 }
 
 void rc_buffer_free(uint8_t *buffer) {

@@ -1,7 +1,8 @@
 // JPEG over libjpeg-turbo, memory to memory. Decodes baseline and progressive, greyscale,
 // YCbCr, CMYK and YCCK (Adobe-inverted CMYK is detected from the Adobe marker) to RGB8 and
 // applies the EXIF orientation. Errors, premature ends and runaway scan counts longjmp back
-// here; all state lives in a heap context that the error path frees.
+// here; all state lives in a heap context that the error path frees. Corrupt-data warnings
+// (libjpeg guesses the pixels it could not decode) are counted as the image's damage.
 #include "codecs_internal.h"
 
 #include <stdio.h> // jpeglib.h needs FILE
@@ -19,7 +20,10 @@ typedef struct {
     jmp_buf jump;
     int status;
     int hit_end;          // the data ran out: any later error is the truncation's fault
+    int finishing;        // every pixel is in; reading on to the end only looks for damage
+    int damage;           // corrupt-data warnings so far
     char message[JMSG_LENGTH_MAX];
+    char first_damage[JMSG_LENGTH_MAX];
 } jpeg_trap;
 
 typedef struct {
@@ -42,28 +46,53 @@ static void truncated(jpeg_trap *trap) {
     longjmp(trap->jump, 1);
 }
 
+static void record_damage(j_common_ptr info, jpeg_trap *trap) {
+    if (trap->damage++ == 0) (*info->err->format_message)(info, trap->first_damage);
+}
+
 static void on_error_exit(j_common_ptr info) {
     jpeg_trap *trap = (jpeg_trap *)info->err;
+    if (trap->finishing) {
+        record_damage(info, trap); // the pixels are in; what follows them is broken
+        longjmp(trap->jump, 1);
+    }
     if (trap->hit_end) truncated(trap);
     (*info->err->format_message)(info, trap->message);
     longjmp(trap->jump, 1);
 }
 
-/// Warnings are ignored (libjpeg copes with most damage), except running out of data.
-/// JWRN_JPEG_EOF alone only says the source is exhausted: the bit reader prefetches, so a
-/// file that merely lacks its EOI marker also triggers it. Truncation shows when, after that,
-/// the entropy decoder really needs bits that are not there (JWRN_HIT_MARKER), or when the
-/// end comes before the first scan.
+/// Warnings that mean libjpeg guessed pixels: codes it could not decode, a segment that ended
+/// before its blocks did, bytes the decoder did not consume (it lost its place), restart
+/// markers out of order, impossible scan parameters. Others (an unknown JFIF revision, a bad
+/// ICC marker, an unknown Adobe transform) leave the pixels as they were written.
+static int is_damage(int code) {
+    switch (code) {
+    case JWRN_HIT_MARKER: case JWRN_HUFF_BAD_CODE: case JWRN_ARITH_BAD_CODE: case JWRN_EXTRANEOUS_DATA:
+    case JWRN_MUST_RESYNC: case JWRN_NOT_SEQUENTIAL: case JWRN_BOGUS_PROGRESSION:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+/// Running out of data is truncation, but JWRN_JPEG_EOF alone only says the source is
+/// exhausted: the bit reader prefetches, so a file that merely lacks its EOI marker also
+/// triggers it. Truncation shows when, after that, the entropy decoder really needs bits that
+/// are not there (JWRN_HIT_MARKER), or when the end comes before the first scan. Other
+/// corrupt-data warnings are counted as damage.
 static void on_emit_message(j_common_ptr info, int level) {
     if (level >= 0) return;
     info->err->num_warnings++;
     if (!info->is_decompressor) return;
     jpeg_trap *trap = (jpeg_trap *)info->err;
-    if (info->err->msg_code == JWRN_JPEG_EOF) {
+    int code = info->err->msg_code;
+    if (code == JWRN_JPEG_EOF) {
         trap->hit_end = 1;
         if (((j_decompress_ptr)info)->total_iMCU_rows == 0) truncated(trap);
-    } else if (info->err->msg_code == JWRN_HIT_MARKER && trap->hit_end) {
+    } else if (code == JWRN_HIT_MARKER && trap->hit_end && !trap->finishing) {
         truncated(trap);
+    } else if (is_damage(code)) {
+        record_damage(info, trap);
     }
 }
 
@@ -173,12 +202,18 @@ int rc_decode_jpeg(const uint8_t *data, size_t size, size_t max_pixels, uint32_t
         if (jpeg_read_scanlines(info, &target, 1) != 1) ERREXIT(info, JERR_INPUT_EOF);
         if (cmyk) cmyk_to_rgb(ctx->cmyk_row, row, width, info->saw_Adobe_marker);
     }
-    // No jpeg_finish_decompress: every pixel is in, and a missing EOI must not fail the file.
+    // Every pixel is in. Reading on to the EOI marker shows a decoder that lost its place and
+    // stopped short (bytes left over); a missing EOI is not damage, and an error there fails
+    // nothing (on_error_exit records it and comes back here).
     int orientation = find_orientation(info);
+    ctx->trap.finishing = 1;
+    if (setjmp(ctx->trap.jump) == 0) jpeg_finish_decompress(info);
     jpeg_destroy_decompress(info);
     out->width = (int32_t)width;
     out->height = (int32_t)height;
     out->pixels = ctx->pixels;
+    out->damage = ctx->trap.damage;
+    if (ctx->trap.damage > 0) rc_fail(RC_OK, err, errlen, "%s", ctx->trap.first_damage);
     free(ctx->cmyk_row);
     free(ctx);
     if (rc_apply_orientation(out, orientation) != RC_OK) {

@@ -1,6 +1,7 @@
 // Training pictures decoded once and kept in memory at the model's input size, so epochs
 // after the first never decode again. Decoding runs on every core; a picture that cannot be
-// read is reported with its reason and left out, and the rest goes on.
+// read, or that is damaged (the codec guessed part of it), is reported with its reason and left
+// out, and the rest goes on; damaged pictures are kept, still reported, when asked.
 import Foundation
 import Vision
 import Neural
@@ -13,12 +14,15 @@ public struct ImageStore: Sendable {
     public let items: [CaptionedImage]
     /// Pictures left out, with the one-line reason.
     public let failures: [(path: String, reason: String)]
+    /// Damaged pictures kept because `keepDamaged` was set, with the codec's warning.
+    public private(set) var damaged: [(path: String, reason: String)] = []
 
     /// Decodes every item's picture to its input-sized square (`preprocessing.square`).
-    /// `progress(done, total)` is called from worker threads as pictures finish.
+    /// `progress(done, total)` is called from worker threads as pictures finish. Damaged
+    /// pictures are failures unless `keepDamaged`.
     public static func load(_ items: [CaptionedImage], preprocessing: Preprocessing, threads: Int = Threads.count,
-                            progress: (@Sendable (Int, Int) -> Void)? = nil) -> ImageStore {
-        var results = [Result<RGBImage, any Error>?](repeating: nil, count: items.count)
+                            keepDamaged: Bool = false, progress: (@Sendable (Int, Int) -> Void)? = nil) -> ImageStore {
+        var results = [Result<DecodedImage, any Error>?](repeating: nil, count: items.count)
         let done = Counter()
         let chunk = max(1, items.count / max(1, threads * 8))
         results.withUnsafeMutableBufferPointer { out in
@@ -26,23 +30,27 @@ public struct ImageStore: Sendable {
             DispatchQueue.concurrentPerform(iterations: (items.count + chunk - 1) / chunk) { c in
                 for i in (c * chunk)..<min(items.count, (c + 1) * chunk) {
                     base[i] = Result {
-                        try preprocessing.square(contentsOf: items[i].url)
+                        try preprocessing.square(contentsOf: items[i].url, keepDamaged: keepDamaged)
                     }
                 }
                 progress?(done.add(min(items.count, (c + 1) * chunk) - c * chunk), items.count)
             }
         }
         var images: [RGBImage] = [], kept: [CaptionedImage] = [], failures: [(String, String)] = []
+        var damaged: [(String, String)] = []
         for (item, result) in zip(items, results) {
             switch result! {
-            case .success(let image):
-                images.append(image)
+            case .success(let decoded):
+                images.append(decoded.image)
                 kept.append(item)
+                if let damage = decoded.damage { damaged.append((item.path, damage.problem)) }
             case .failure(let error):
                 failures.append((item.path, (error as? ImageError)?.problem ?? "\(error)"))
             }
         }
-        return ImageStore(side: preprocessing.side, images: images, items: kept, failures: failures)
+        var store = ImageStore(side: preprocessing.side, images: images, items: kept, failures: failures)
+        store.damaged = damaged
+        return store
     }
 
     /// Stores already decoded pictures (tests, generated data).

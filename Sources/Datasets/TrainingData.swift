@@ -16,14 +16,17 @@ public struct TrainingData: Sendable {
     public let missing: [CaptionedImage]
     /// Pictures that exist but could not be decoded, with the reason.
     public var undecodable: [(path: String, reason: String)] { train.failures + validation.failures + test.failures }
+    /// Damaged pictures kept (`keepDamaged`), with the codec's warning.
+    public var damaged: [(path: String, reason: String)] { train.damaged + validation.damaged + test.damaged }
 
     /// Reads `captions` and decodes its pictures as `preprocessing` prepares them.
     ///
     /// The split is `splitFile` when given; otherwise a `split.tsv` beside the captions file
     /// (the layout `retrieve synth` and the reference scripts write); otherwise a hash of each
     /// picture's path sends `validationFraction` of them to validation, the same on every machine.
+    /// Damaged pictures (the codec guessed part of them) are left out unless `keepDamaged`.
     public static func load(captions: URL, imagesDirectory: URL? = nil, splitFile: URL? = nil,
-                            validationFraction: Double = 0.1, preprocessing: Preprocessing,
+                            validationFraction: Double = 0.1, preprocessing: Preprocessing, keepDamaged: Bool = false,
                             progress: (@Sendable (Int, Int) -> Void)? = nil) throws -> TrainingData {
         let dataset = try CaptionDataset.read(from: captions, imagesDirectory: imagesDirectory)
         let beside = captions.deletingLastPathComponent().appendingPathComponent("split.tsv")
@@ -53,7 +56,7 @@ public struct TrainingData: Sendable {
         var offset = 0
         for items in parts {
             let before = offset
-            stores.append(ImageStore.load(items, preprocessing: preprocessing, progress: progress.map { report in
+            stores.append(ImageStore.load(items, preprocessing: preprocessing, keepDamaged: keepDamaged, progress: progress.map { report in
                 { @Sendable done, _ in report(before + done, total) }
             }))
             offset += items.count

@@ -1,19 +1,24 @@
 // A dense Float32 array with a shape: the one concrete tensor type of retrieve.
 // Row-major (last index fastest). Images are NHWC, matrices (rows, columns).
 // Value semantics over a Swift array; hot loops reach the storage through unsafe buffers.
+// The storage's length always equals the shape's product: it changes only with the shape.
 
 /// A shape plus contiguous Float storage; cheap to pass (copy-on-write), no hidden copy
 /// as long as one owner mutates it.
 public struct Tensor: Equatable, Sendable {
     public private(set) var shape: [Int]
-    public var data: [Float]
+    /// The values, row-major. Read-only: elements change through the subscript or
+    /// `withUnsafeMutableBufferPointer`, whole arrays through `replaceData`, so no array of the
+    /// wrong length can reach GEMM or cblas under this shape.
+    public var data: [Float] { storage }
+    @usableFromInline var storage: [Float]
 
     public init(shape: [Int], data: [Float]) {
         precondition(shape.allSatisfy { $0 >= 0 }, "negative dimension in shape \(shape)")
         precondition(shape.reduce(1, *) == data.count,
                      "shape \(shape) holds \(shape.reduce(1, *)) values, data has \(data.count)")
         self.shape = shape
-        self.data = data
+        self.storage = data
     }
 
     public init(zeros shape: [Int]) {
@@ -49,8 +54,8 @@ public struct Tensor: Equatable, Sendable {
     public var columns: Int { rows == 0 ? 0 : count / rows }
 
     public subscript(index: Int) -> Float {
-        get { data[index] }
-        set { data[index] = newValue }
+        get { storage[index] }
+        set { storage[index] = newValue }
     }
 
     /// The same values under another shape with the same element count.
@@ -60,17 +65,23 @@ public struct Tensor: Equatable, Sendable {
 
     @inlinable
     public func withUnsafeBufferPointer<R>(_ body: (UnsafeBufferPointer<Float>) throws -> R) rethrows -> R {
-        try data.withUnsafeBufferPointer(body)
+        try storage.withUnsafeBufferPointer(body)
     }
 
     @inlinable
     public mutating func withUnsafeMutableBufferPointer<R>(_ body: (inout UnsafeMutableBufferPointer<Float>) throws -> R) rethrows -> R {
-        try data.withUnsafeMutableBufferPointer(body)
+        try storage.withUnsafeMutableBufferPointer(body)
+    }
+
+    /// Replaces every value; `values` must hold exactly `count` of them.
+    public mutating func replaceData(_ values: [Float]) {
+        precondition(values.count == storage.count, "Tensor\(shape) holds \(storage.count) values, got \(values.count)")
+        storage = values
     }
 
     /// Sets every element to zero without reallocating.
     public mutating func zero() {
-        data.withUnsafeMutableBufferPointer { p in
+        storage.withUnsafeMutableBufferPointer { p in
             p.baseAddress?.update(repeating: 0, count: p.count)
         }
     }

@@ -54,7 +54,7 @@ public enum ContactSheet {
 
     static func blit(_ image: RGBImage, into sheet: inout RGBImage, x: Int, y: Int) {
         let w = sheet.width
-        sheet.pixels.withUnsafeMutableBufferPointer { dst in
+        sheet.withUnsafeMutablePixels { dst in
             image.pixels.withUnsafeBufferPointer { src in
                 for row in 0..<image.height {
                     (dst.baseAddress! + ((y + row) * w + x) * 3)

@@ -13,8 +13,9 @@ struct DecodeJob: Sendable {
 
 /// What reading a file gave.
 enum DecodeOutcome: Sendable {
-    /// Decoded into slot `slot` of the batch tensor.
-    case image(slot: Int, hash: UInt64)
+    /// Decoded into slot `slot` of the batch tensor; `damage` is the codec's warning when the
+    /// picture is damaged and was kept anyway.
+    case image(slot: Int, hash: UInt64, damage: String?)
     /// The bytes hash to the known value: keep the old row.
     case unchanged(hash: UInt64)
     /// Not decodable (or unreadable); `reason` is one line.
@@ -29,15 +30,18 @@ struct DecodedBatch: @unchecked Sendable {
 }
 
 enum ImageBatchDecoder {
-    /// Decodes `jobs` with `threads` workers into a batch prepared as `preprocessing` says.
-    static func decode(_ jobs: [DecodeJob], root: URL, preprocessing: Preprocessing, threads: Int) -> DecodedBatch {
+    /// Decodes `jobs` with `threads` workers into a batch prepared as `preprocessing` says;
+    /// damaged pictures fail unless `keepDamaged`.
+    static func decode(_ jobs: [DecodeJob], root: URL, preprocessing: Preprocessing, threads: Int,
+                       keepDamaged: Bool) -> DecodedBatch {
         var results = [(RGBImage?, DecodeOutcome)](repeating: (nil, .failed(reason: "", hash: 0)), count: jobs.count)
         let base = root.path.hasSuffix("/") ? root.path : root.path + "/"
         results.withUnsafeMutableBufferPointer { out in
             let workers = max(1, min(threads, jobs.count))
             DispatchQueue.concurrentPerform(iterations: workers) { t in
                 for i in stride(from: t, to: jobs.count, by: workers) {
-                    out[i] = decodeOne(jobs[i], path: base + jobs[i].file.path, preprocessing: preprocessing)
+                    out[i] = decodeOne(jobs[i], path: base + jobs[i].file.path, preprocessing: preprocessing,
+                                       keepDamaged: keepDamaged)
                 }
             }
         }
@@ -46,9 +50,9 @@ enum ImageBatchDecoder {
         var outcomes: [DecodeOutcome] = []
         var slot = 0
         for (image, outcome) in results {
-            if let image, case .image(_, let hash) = outcome {
+            if let image, case .image(_, let hash, let damage) = outcome {
                 preprocessing.write(image, into: &tensor, at: slot)
-                outcomes.append(.image(slot: slot, hash: hash))
+                outcomes.append(.image(slot: slot, hash: hash, damage: damage))
                 slot += 1
             } else {
                 outcomes.append(outcome)
@@ -57,7 +61,8 @@ enum ImageBatchDecoder {
         return DecodedBatch(jobs: jobs, outcomes: outcomes, tensor: tensor)
     }
 
-    private static func decodeOne(_ job: DecodeJob, path: String, preprocessing: Preprocessing) -> (RGBImage?, DecodeOutcome) {
+    private static func decodeOne(_ job: DecodeJob, path: String, preprocessing: Preprocessing,
+                                  keepDamaged: Bool) -> (RGBImage?, DecodeOutcome) {
         guard let data = FileManager.default.contents(atPath: path) else {
             return (nil, .failed(reason: "cannot read the file", hash: 0))
         }
@@ -66,9 +71,11 @@ enum ImageBatchDecoder {
         let hash = sum.finalize()
         if hash == job.knownHash { return (nil, .unchanged(hash: hash)) }
         do {
-            let image = try RGBImage(decoding: data, minimumShortSide: preprocessing.side, source: path)
+            let decoded = try RGBImage.decodeKeepingDamage(data, minimumShortSide: preprocessing.side, source: path)
+            if let damage = decoded.damage, !keepDamaged { return (nil, .failed(reason: damage.problem, hash: hash)) }
+            let image = decoded.image
             guard image.width > 0 && image.height > 0 else { return (nil, .failed(reason: "image has no pixels", hash: hash)) }
-            return (preprocessing.square(image), .image(slot: 0, hash: hash))
+            return (preprocessing.square(image), .image(slot: 0, hash: hash, damage: decoded.damage?.problem))
         } catch let error as ImageError {
             return (nil, .failed(reason: error.problem, hash: hash))
         } catch {

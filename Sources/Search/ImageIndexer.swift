@@ -22,8 +22,10 @@ public struct IndexingReport: Sendable {
     public var touched = 0
     /// Paths encoded by the image tower in this run, in order.
     public var encodedPaths: [String] = []
-    /// Undecodable pictures met in this run.
+    /// Undecodable (or damaged and refused) pictures met in this run.
     public var undecodable: [RejectedFile] = []
+    /// Damaged pictures indexed anyway (`keepDamaged`), with the codec's warning.
+    public var damaged: [RejectedFile] = []
     /// Pictures known undecodable from an earlier run and unchanged since: skipped silently.
     public var knownUndecodable = 0
     /// Files whose bytes are neither PNG nor JPEG.
@@ -49,6 +51,9 @@ public struct ImageIndexer {
     /// Decoding threads (they overlap the tower's GEMMs).
     public var decodeThreads = Threads.count
     public var build = IndexBuildOptions()
+    /// Index damaged pictures (the codec guessed part of them) instead of refusing them; files
+    /// refused by an earlier run are tried again.
+    public var keepDamaged = false
 
     public init(model: DualEncoder, modelPath: String, fingerprint: String) {
         self.model = model
@@ -57,20 +62,18 @@ public struct ImageIndexer {
     }
 
     /// Brings `indexFile` up to date with `folder`; `progress(encoded, toEncode)` after each batch.
+    /// A previous index that fails any check (rows included) is not used: every picture is
+    /// encoded again and `previousIndexProblem` says why.
     public func update(folder: URL, indexFile: URL, progress: (Int, Int) -> Void = { _, _ in }) throws -> IndexingReport {
-        try update(folder: folder, indexFile: indexFile, ignorePrevious: nil, progress: progress)
-    }
-
-    private func update(folder: URL, indexFile: URL, ignorePrevious: String?,
-                        progress: (Int, Int) -> Void) throws -> IndexingReport {
         let start = Date()
         let root = folder.standardizedFileURL
         var report = IndexingReport(indexFile: indexFile)
         let scanned = try FolderScanner.scan(root)
         var previous: IndexContents?
-        report.previousIndexProblem = ignorePrevious
-        if ignorePrevious == nil && FileManager.default.fileExists(atPath: indexFile.path) {
-            do { previous = try IndexFile.read(from: indexFile) } catch { report.previousIndexProblem = "\(error)" }
+        if FileManager.default.fileExists(atPath: indexFile.path) {
+            do { previous = try IndexFile.read(from: indexFile) } catch {
+                report.previousIndexProblem = (error as? IndexFileError).map { "\($0.path): \($0.problem)" } ?? "\(error)"
+            }
         }
         if let p = previous, IndexLocation.resolveRoot(p.root, indexFile: indexFile).path != root.path {
             report.previousIndexProblem = "\(indexFile.path) indexed another folder (\(p.root)); starting afresh"
@@ -96,7 +99,7 @@ public struct ImageIndexer {
                 } else {
                     plans.append(.job(jobs.count)); jobs.append(DecodeJob(file: file, knownHash: old.contentHash))
                 }
-            } else if let r = oldRejects[file.path], r.size == file.size, r.modified == file.modified {
+            } else if !keepDamaged, let r = oldRejects[file.path], r.size == file.size, r.modified == file.modified {
                 rejects.append(r); report.knownUndecodable += 1; plans.append(.none)
             } else if ImageBatchDecoder.looksLikeImage(base + file.path) {
                 plans.append(.job(jobs.count)); jobs.append(DecodeJob(file: file, knownHash: nil))
@@ -113,7 +116,10 @@ public struct ImageIndexer {
         var newRows = [Float](repeating: 0, count: jobs.count * d)  // row of job j at j·d
         let batches = stride(from: 0, to: jobs.count, by: batchSize).map { Array(jobs[$0..<min(jobs.count, $0 + batchSize)]) }
         let preprocessing = model.configuration.preprocessing
-        var next: DecodedBatch? = batches.first.map { ImageBatchDecoder.decode($0, root: root, preprocessing: preprocessing, threads: decodeThreads) }
+        let keep = keepDamaged
+        var next: DecodedBatch? = batches.first.map {
+            ImageBatchDecoder.decode($0, root: root, preprocessing: preprocessing, threads: decodeThreads, keepDamaged: keep)
+        }
         var done = 0
         for b in 0..<batches.count {
             let current = next!
@@ -122,14 +128,15 @@ public struct ImageIndexer {
             if b + 1 < batches.count {
                 let jobsNext = batches[b + 1], threads = decodeThreads
                 DispatchQueue.global().async(group: group) {
-                    box.batch = ImageBatchDecoder.decode(jobsNext, root: root, preprocessing: preprocessing, threads: threads)
+                    box.batch = ImageBatchDecoder.decode(jobsNext, root: root, preprocessing: preprocessing, threads: threads,
+                                                         keepDamaged: keep)
                 }
             }
             let embeddings = current.tensor.shape[0] > 0 ? model.embedImages(current.tensor) : Tensor(zeros: [0, d])
             for (i, outcome) in current.outcomes.enumerated() {
                 let j = done + i
                 outcomes[j] = outcome
-                if case .image(let slot, _) = outcome {
+                if case .image(let slot, _, _) = outcome {
                     for x in 0..<d { newRows[j * d + x] = embeddings.data[slot * d + x] }
                     report.encodedPaths.append(jobs[j].file.path)
                 }
@@ -152,8 +159,9 @@ public struct ImageIndexer {
             case .job(let j):
                 let stamp = { (hash: UInt64) in IndexedFile(path: file.path, size: file.size, modified: file.modified, contentHash: hash) }
                 switch outcomes[j] {
-                case .image(_, let hash):
+                case .image(_, let hash, let damage):
                     files.append(stamp(hash)); sources.append((nil, j))
+                    if let damage { report.damaged.append(RejectedFile(path: file.path, reason: damage)) }
                     if jobs[j].knownHash == nil { report.added += 1 } else { report.changed += 1 }
                 case .unchanged(let hash):
                     files.append(stamp(hash)); sources.append((oldRows[file.path]!, nil)); report.touched += 1
@@ -171,18 +179,12 @@ public struct ImageIndexer {
             if case .ivf = u.storage { return wantIVF && (u.storage.quantizer != nil) == build.scalarQuantized }
             return !wantIVF && (u.storage.quantizer != nil) == build.scalarQuantized
         }()
-        let nothingChanged = usable != nil && jobs.isEmpty && report.removed == 0 && kindMatches
+        let nothingChanged = usable != nil && usable!.formatVersion == IndexFile.version && jobs.isEmpty && report.removed == 0 && kindMatches
             && rejects.elementsEqual(previous?.rejects ?? FileTable())
         if nothingChanged, let usable {
             report.storage = usable.storage.kindDescription
             report.seconds = Date().timeIntervalSince(start)
             return report
-        }
-        // Old rows are about to be copied into the new index: check their checksum first.
-        if usable != nil, sources.contains(where: { $0.old != nil }) {
-            do { _ = try IndexFile.read(from: indexFile, verifyRows: true) } catch {
-                return try update(folder: folder, indexFile: indexFile, ignorePrevious: "\(error)", progress: progress)
-            }
         }
         let old = usable.map { IndexBuilder.allRows(of: $0.storage) }
         var matrix = [Float](repeating: 0, count: files.count * d)

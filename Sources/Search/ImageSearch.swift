@@ -43,10 +43,11 @@ public final class ImageSearch {
     public let model: DualEncoder
     public let modelFile: URL
 
-    /// Opens `indexFile` and the model it records (or `modelFile`), checking the fingerprint.
-    public init(indexFile: URL, modelFile: URL? = nil, verifyRows: Bool = false) throws {
+    /// Opens `indexFile` (every checksum checked, rows included) and the model it records (or
+    /// `modelFile`), checking the fingerprint.
+    public init(indexFile: URL, modelFile: URL? = nil) throws {
         self.indexFile = indexFile
-        contents = try IndexFile.read(from: indexFile, verifyRows: verifyRows)
+        contents = try IndexFile.read(from: indexFile)
         root = IndexLocation.resolveRoot(contents.root, indexFile: indexFile)
         let modelURL = modelFile ?? URL(fileURLWithPath: contents.modelPath)
         guard FileManager.default.fileExists(atPath: modelURL.path) else {
@@ -65,16 +66,63 @@ public final class ImageSearch {
         self.modelFile = modelURL
     }
 
-    /// Text embeddings (q, d) and each query's unknown words; a query without one known word throws.
+    /// Text embeddings (q, d) and each query's unknown words; a query that cannot be searched
+    /// (`problem(with:)`) throws.
     public func embed(texts: [String]) throws -> (embeddings: Tensor, unknownWords: [[String]]) {
-        let maxTokens = model.configuration.maxTokens
         for text in texts {
-            let encoded = model.vocabulary.encode(text, maxLength: maxTokens)
-            if encoded.ids.prefix(encoded.length).allSatisfy({ $0 == Vocabulary.unknownID }) {
-                throw SearchError.onlyUnknownWords(query: text, words: encoded.unknownWords)
-            }
+            if let problem = problem(with: text) { throw problem }
         }
         return model.embedTexts(texts)
+    }
+
+    /// Why `text` cannot be searched, or nil: it has no word the model knows, or the words it
+    /// knows are only words like "a" or "of" that describe no picture ("a zebra" to a model
+    /// that never saw "zebra" would otherwise search for "a" and rank pictures by noise).
+    public func problem(with text: String) -> SearchError? {
+        let encoded = model.vocabulary.encode(text, maxLength: model.configuration.maxTokens)
+        let known = encoded.ids.prefix(encoded.length).filter { $0 != Vocabulary.unknownID }
+            .compactMap { model.vocabulary.word(of: $0) }
+        if known.isEmpty { return .onlyUnknownWords(query: text, words: encoded.unknownWords) }
+        if known.allSatisfy(Self.functionWords.contains) {
+            return .onlyFunctionWords(query: text, known: Array(Set(known)).sorted(), unknown: encoded.unknownWords)
+        }
+        return nil
+    }
+
+    /// Words that carry no description of a picture on their own.
+    static let functionWords: Set<String> = ["a", "an", "the", "of", "and", "or", "with", "in", "on", "at", "to",
+                                             "is", "are", "it", "its", "this", "that", "some", "for", "by", "as"]
+
+    /// One query's answer in a batch: its results, or why it could not be searched.
+    public struct TextAnswer: Sendable {
+        public var query: String
+        public var results: [SearchResult]
+        /// Words of the query the model does not know (searched without them).
+        public var unknownWords: [String]
+        /// Set when the query was not searched (no known word, or only words like "a").
+        public var problem: SearchError?
+
+        public init(query: String, results: [SearchResult], unknownWords: [String], problem: SearchError?) {
+            self.query = query
+            self.results = results
+            self.unknownWords = unknownWords
+            self.problem = problem
+        }
+    }
+
+    /// Answers every query that can be searched and says why for the others, in order: one bad
+    /// line in a batch costs that line, not the batch.
+    public func answer(texts: [String], options: SearchOptions = SearchOptions()) -> [TextAnswer] {
+        let problems = texts.map(problem(with:))
+        let good = texts.indices.filter { problems[$0] == nil }
+        var answers = texts.indices.map { TextAnswer(query: texts[$0], results: [], unknownWords: [], problem: problems[$0]) }
+        guard !good.isEmpty else { return answers }
+        let (queries, unknown) = model.embedTexts(good.map { texts[$0] })
+        for (row, results) in search(embeddings: queries, options: options).enumerated() {
+            answers[good[row]].results = results
+            answers[good[row]].unknownWords = unknown[row]
+        }
+        return answers
     }
 
     /// Image embeddings (q, d) of picture files, preprocessed as when indexing.

@@ -1,78 +1,100 @@
 // Opening an index file: magic and version first, then every size and offset against the file's
-// length, then the checksum over header and metadata (and over the rows when asked). Rows, codes
-// and list ids are borrowed from the memory mapping, so opening costs no copy of the rows.
+// length, then the checksum over header and tables, then the rows' CRCs block by block. Rows,
+// codes and list ids are borrowed from the memory mapping, so opening costs no copy of the rows.
 import Foundation
 import Neural
 import VectorIndex
 
 extension IndexFile {
-    /// Reads and checks the index at `url`. `verifyRows` also checks the rows' checksum (reads
-    /// every row: ~0.1 s per GB); without it, damage inside the rows goes unnoticed until then.
-    public static func read(from url: URL, verifyRows: Bool = false) throws -> IndexContents {
+    /// Reads and checks the index at `url`, rows included: a damaged byte anywhere is an
+    /// `IndexFileError`, never a result. Checking 1 GB of rows takes a few hundredths of a second.
+    public static func read(from url: URL) throws -> IndexContents {
+        try read(from: url, checkingRows: true)
+    }
+
+    /// The model path an index records, for rebuilding an index whose rows are damaged: the
+    /// header and tables are checked, the rows are not (nothing is searched).
+    public static func recordedModel(in url: URL) throws -> String {
+        try read(from: url, checkingRows: false).modelPath
+    }
+
+    static func read(from url: URL, checkingRows: Bool) throws -> IndexContents {
         let path = url.path
         func fail(_ problem: String) -> IndexFileError { IndexFileError(path: path, problem: problem) }
         let file: MappedFile
         do { file = try MappedFile(path: path) } catch let e as MappedFileError {
-            throw fail(e.description.replacingOccurrences(of: "\(path): ", with: "")
-                .replacingOccurrences(of: " \(path)", with: ""))
+            throw IndexFileError(path: path, problem: e.description.replacingOccurrences(of: "\(path): ", with: "")
+                .replacingOccurrences(of: " \(path)", with: ""), fix: "check the path and its permissions")
         }
         let all = file.bytes
         guard all.count >= 8, Array(all[0..<8]) == magic else {
-            throw fail("not a retrieve index (no RTRVIDX1 magic)")
+            throw IndexFileError(path: path, problem: "not a retrieve index (no RTRVIDX1 magic)",
+                                 fix: "give the .retrieve/index.rtrv that retrieve index wrote, or " + IndexFileError.rebuild(path))
         }
+        guard all.count >= 192 + 8 else { throw fail("truncated: \(all.count) bytes, shorter than the header") }
         var r = ByteReader(bytes: all, position: 8)
-        guard all.count >= headerSize + 8 else { throw fail("truncated: \(all.count) bytes, shorter than the header") }
         let version = r.u32()
-        guard version == IndexFile.version else {
-            if version > IndexFile.version {
+        guard version == 1 || version == 2 else {
+            if version > IndexFile.version && version < 1000 {
                 throw IndexFileError(path: path, problem: "format version \(version) is newer than this retrieve reads (\(IndexFile.version))",
-                                     fix: "upgrade retrieve, or re-run retrieve index with this one")
+                                     fix: "upgrade retrieve, or " + IndexFileError.rebuild(path) + " with this one")
             }
-            throw fail("format version \(version) is no longer supported")
+            throw fail("damaged header (format version \(version))")
         }
+        let layout = version == 1 ? (header: 192, sections: 8) : (header: headerSize, sections: sectionCount)
         let flags = r.u32()
-        guard r.u32() == UInt32(headerSize) else { throw fail("unexpected header size") }
+        guard r.u32() == UInt32(layout.header), all.count >= layout.header + 8 else { throw fail("damaged header (header size)") }
         _ = r.u32()
         let n = Int(clamping: r.u64()), d = Int(r.u32())
         let storageKind = r.u32(), element = r.u32(), lists = Int(r.u32())
         var offsets = [Int](), lengths = [Int]()
-        for _ in 0..<sectionCount {
+        for _ in 0..<layout.sections {
             offsets.append(Int(clamping: r.u64()))
             lengths.append(Int(clamping: r.u64()))
         }
-        let rowSum = r.u64(), declaredLength = Int(clamping: r.u64())
+        let rowSum = r.u64()  // version 1: Checksum64 of the rows; version 2: the row block size
+        let declaredLength = Int(clamping: r.u64())
         guard declaredLength == all.count else {
             throw fail(declaredLength > all.count
-                ? "truncated: \(all.count) bytes, the header says \(declaredLength)"
-                : "\(all.count - declaredLength) unexpected bytes after the end")
+                ? "truncated or damaged: \(all.count) bytes, the header says \(declaredLength)"
+                : "damaged: \(all.count - declaredLength) unexpected bytes after the end the header gives")
         }
-        guard storageKind <= 1, element <= 1, d > 0, n >= 0, (storageKind == 1) == (lists > 0) else {
+        guard storageKind <= 1, element <= 1, d > 0, d < 1 << 20, n >= 0, lists >= 0, (storageKind == 1) == (lists > 0),
+              version == 1 || (flags & 2 != 0 && rowSum > 0 && rowSum <= 1 << 30) else {
             throw fail("damaged header (storage \(storageKind), element \(element), d \(d), lists \(lists))")
         }
         // Sections: aligned, inside the file, of the sizes the header implies.
         let elementSize = element == 0 ? 4 : 1
         let (nd, nOverflow) = n.multipliedReportingOverflow(by: d * elementSize)
-        var expected: [Int?] = [nOverflow ? -1 : nd, lists * d * 4, lists == 0 ? 0 : (lists + 1) * 8,
+        guard !nOverflow, nd <= all.count, n <= all.count / 8 else { throw fail("damaged header (\(n) rows of \(d) in a \(all.count)-byte file)") }
+        let (ld, lOverflow) = lists.multipliedReportingOverflow(by: d * 4)
+        let blockSize = version == 2 ? Int(truncatingIfNeeded: rowSum) : 0
+        var expected: [Int?] = [nd, storageKind == 0 ? 0 : (lOverflow ? -1 : ld), lists == 0 ? 0 : (lists + 1) * 8,
                                 storageKind == 1 ? n * 8 : 0, element == 1 ? 2 * d * 4 : 0, nil, nil, nil]
-        if storageKind == 0 { expected[1] = 0 }
-        for i in 0..<sectionCount {
+        if version == 2 { expected.append((nd + blockSize - 1) / blockSize * 4) }
+        for i in 0..<layout.sections {
             let (end, overflow) = offsets[i].addingReportingOverflow(lengths[i])
-            guard offsets[i] >= headerSize, offsets[i] % alignment == 0, !overflow, end <= all.count - 8,
+            guard offsets[i] >= layout.header, offsets[i] % alignment == 0, !overflow, end <= all.count - 8,
                   expected[i] == nil || expected[i] == lengths[i] else {
                 throw fail("damaged section table (section \(i) at \(offsets[i]), \(lengths[i]) bytes, in a \(all.count)-byte file)")
             }
         }
         // Checksum of everything but the rows and the trailer.
+        let rows = UnsafeRawBufferPointer(rebasing: all[offsets[0]..<(offsets[0] + lengths[0])])
         var sum = Checksum64()
         sum.update(UnsafeRawBufferPointer(rebasing: all[0..<offsets[0]]))
         sum.update(UnsafeRawBufferPointer(rebasing: all[(offsets[0] + lengths[0])..<(all.count - 8)]))
         guard sum.finalize() == all.loadUnaligned(fromByteOffset: all.count - 8, as: UInt64.self).littleEndian else {
-            throw fail("checksum mismatch: the file is damaged")
+            throw fail("damaged: checksum mismatch in the header or tables")
         }
-        if verifyRows && flags & 1 != 0 {
-            var rows = Checksum64()
-            rows.update(UnsafeRawBufferPointer(rebasing: all[offsets[0]..<(offsets[0] + lengths[0])]))
-            guard rows.finalize() == rowSum else { throw fail("the embedding rows are damaged (row checksum mismatch)") }
+        if checkingRows && version == 1 {
+            var whole = Checksum64()
+            whole.update(rows)
+            guard flags & 1 == 0 || whole.finalize() == rowSum else { throw fail("the embedding rows are damaged (row checksum mismatch)") }
+        } else if checkingRows, let k = RowBlocks.firstMismatch(in: rows, blockSize: blockSize, expected: UnsafeRawBufferPointer(rebasing: all[offsets[8]..<(offsets[8] + lengths[8])])) {
+            let rowBytes = d * elementSize
+            let first = k * blockSize / rowBytes, last = min(n, ((k + 1) * blockSize + rowBytes - 1) / rowBytes) - 1
+            throw fail("the embedding rows are damaged (CRC mismatch in block \(k + 1) of \((lengths[0] + blockSize - 1) / blockSize), \(storageKind == 1 ? "list positions" : "rows") \(first)–\(last))")
         }
         func section(_ i: Int) -> UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: all[offsets[i]..<(offsets[i] + lengths[i])]) }
         func floats(_ i: Int) -> [Float] { section(i).withMemoryRebound(to: Float.self) { Array($0) } }
@@ -105,8 +127,10 @@ extension IndexFile {
                 listRows: quantizer == nil ? file.storage(of: Float.self, offset: offsets[0], count: n * d) : RowStorage(),
                 listCodes: quantizer == nil ? RowStorage() : file.storage(of: UInt8.self, offset: offsets[0], count: n * d)))
         }
-        return IndexContents(storage: storage, files: files, rejects: rejects, modelPath: modelPath,
-                             modelFingerprint: fingerprint, root: root)
+        var contents = IndexContents(storage: storage, files: files, rejects: rejects, modelPath: modelPath,
+                                     modelFingerprint: fingerprint, root: root)
+        contents.formatVersion = version
+        return contents
     }
 
     /// Checks a file table's sizes and path offsets and maps it (no strings made).
@@ -123,7 +147,7 @@ extension IndexFile {
             if (i == 0 && e != 0) || e < previous { monotonic = false }
             previous = e
         }
-        guard monotonic, blob + previous == bytes.count else { throw fail("damaged file table (path offsets)") }
+        guard monotonic, previous <= bytes.count, blob + previous == bytes.count else { throw fail("damaged file table (path offsets)") }
         let base = bytes.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!
         return FileTable(stamps: base + 8, ends: base + endsStart, paths: base + blob, count: count, owner: owner)
     }

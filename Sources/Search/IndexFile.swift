@@ -1,28 +1,32 @@
 // The index file (.rtrv): one binary file holding the embedding rows (memory-mappable in place),
 // the IVF and SQ8 sections, the indexed files with their stamps, and the model that made the rows.
-// This file defines the layout and writes it; IndexFile+Reading.swift checks and maps it.
+// This file defines the layout and writes it; IndexFile+Reading.swift checks and maps it, and
+// IndexFile+Checksums.swift checks the rows.
 //
-// Layout, little-endian; every section starts on a 64-byte boundary (zero padding between):
+// Layout (version 2), little-endian; every section starts on a 64-byte boundary (zero padding):
 //   0   magic "RTRVIDX1"                 8 bytes
-//   8   format version UInt32 (1)        12  flags UInt32 (bit 0: rows checksum present)
-//   16  header size UInt32 (192)         20  reserved UInt32 (0)
+//   8   format version UInt32 (2)        12  flags UInt32 (bit 1: row block CRCs present)
+//   16  header size UInt32 (256)         20  reserved UInt32 (0)
 //   24  row count UInt64                 32  dimension UInt32
 //   36  storage UInt32 (0 flat, 1 IVF)   40  element UInt32 (0 float32, 1 SQ8 codes)
 //   44  IVF list count UInt32 (0 for flat)
-//   48  section table, 8 × (offset UInt64, length UInt64), in this order:
+//   48  section table, 9 × (offset UInt64, length UInt64), in this order:
 //         0 rows       n×d Float32 or n×d UInt8 (IVF: in list order)
 //         1 centroids  lists×d Float32            2 list offsets  (lists+1) × Int64
 //         3 list ids   n × Int64 (row id of each list position)
 //         4 sq8        d Float32 minimum, then d Float32 step
 //         5 files      file table (below), row i = file i    6 rejects  file table of undecodable files
 //         7 meta       3 strings (UInt32 length + UTF-8): model path, model fingerprint, root folder
-//   176 rows checksum UInt64 (Checksum64 of section 0)   184 file length UInt64
-//   192 … sections …
-//   last 8 bytes: Checksum64 of every byte before them except section 0 (header, metadata, ids).
+//         8 row CRCs   one UInt32 CRC-32C per row block: bytes [k·B, min((k+1)·B, rows)) of section 0
+//   192 row block size B UInt64 (1 MiB)  200 file length UInt64      208…255 zero
+//   256 … sections …
+//   last 8 bytes: Checksum64 of every byte before them except section 0 (header, tables, CRCs).
 // A file table: count UInt64; count × (size UInt64, mtime ns Int64, content hash UInt64);
 // (count+1) × UInt64 offsets into the path bytes; the UTF-8 path bytes (relative to the root).
-// The rows are left out of the trailing checksum so opening a 1 GB index does not read 1 GB:
-// they have their own checksum, checked by `retrieve index --verify` and on every update.
+// Every open checks all of it: the trailer over everything but the rows, and the rows block by
+// block (CRC-32C at memory speed, on every core), so nothing damaged is ever searched.
+// Version 1 (header 192 bytes, 8 sections, one Checksum64 of the rows at 176, the length at
+// 184) is still read, its rows checked by that checksum; `retrieve index` rewrites it as 2.
 import Foundation
 import Neural
 import VectorIndex
@@ -93,6 +97,9 @@ public struct IndexContents: Sendable {
     public var modelFingerprint: String
     /// The indexed folder: relative to the index file's folder, or absolute.
     public var root: String
+    /// The format version of the file it was read from (`IndexFile.version` when built here):
+    /// an update rewrites an older file even when nothing else changed.
+    public internal(set) var formatVersion = IndexFile.version
 
     public init(storage: IndexStorage, files: FileTable, rejects: FileTable = FileTable(),
                 modelPath: String, modelFingerprint: String, root: String) {
@@ -106,27 +113,41 @@ public struct IndexContents: Sendable {
     }
 }
 
-/// A damaged, foreign or outdated index file; one line naming the file and what to do.
+/// A damaged, foreign or outdated index file; one line naming the file, the problem and what to do.
 public struct IndexFileError: Error, Equatable, CustomStringConvertible {
     public let path: String
     public let problem: String
-    /// What to do about it.
-    public var fix = "re-run retrieve index"
-    public var description: String { "\(path): \(problem); \(fix)" }
+    /// What to do about it (by default: the command that rebuilds the index).
+    public var fix: String
+    public var description: String { "\(path): \(problem) (\(fix))" }
 
-    public init(path: String, problem: String, fix: String = "re-run retrieve index") {
+    public init(path: String, problem: String, fix: String? = nil) {
         self.path = path
         self.problem = problem
-        self.fix = fix
+        self.fix = fix ?? Self.rebuild(path)
+    }
+
+    /// "rebuild it: retrieve index DIR" for DIR/.retrieve/index.rtrv, else with --index.
+    public static func rebuild(_ path: String) -> String {
+        let url = URL(fileURLWithPath: path).standardizedFileURL
+        let folder = url.deletingLastPathComponent()
+        if folder.lastPathComponent == IndexLocation.folderName && url.lastPathComponent == IndexLocation.fileName {
+            return "rebuild it: retrieve index \(folder.deletingLastPathComponent().path)"
+        }
+        return "rebuild it: retrieve index DIR --index \(path)"
     }
 }
 
 public enum IndexFile {
     static let magic = Array("RTRVIDX1".utf8)
-    public static let version: UInt32 = 1
-    static let headerSize = 192
-    static let sectionCount = 8
+    /// The version this retrieve writes; it reads this one and 1.
+    public static let version: UInt32 = 2
+    static let headerSize = 256
+    static let sectionCount = 9
     static let alignment = 64
+    /// Bytes of rows per CRC: small enough that a damaged block names a narrow row range and
+    /// threads share the work evenly, large enough that the CRC table stays tiny (4 KB per GB).
+    static let rowBlockSize = 1 << 20
 
     /// The padded offset at or after `x`.
     static func aligned(_ x: Int) -> Int { (x + alignment - 1) / alignment * alignment }
@@ -159,8 +180,7 @@ public enum IndexFile {
         sections[7] = meta.bytes
         try withRowBytes(s) { rows in
             precondition(rows.count == n * d * (s.quantizer == nil ? 4 : 1), "IndexFile.write: row bytes \(rows.count)")
-            var rowSum = Checksum64()
-            rowSum.update(rows)
+            sections[8] = bytes(of: RowBlocks.checksums(of: rows, blockSize: rowBlockSize).map(\.littleEndian))
             // Offsets: rows first, then the other sections.
             var offsets = [Int](repeating: 0, count: sectionCount), lengths = sections.map(\.count)
             lengths[0] = rows.count
@@ -173,11 +193,12 @@ public enum IndexFile {
             let fileLength = cursor + 8
             var header = ByteWriter()
             header.raw(magic)
-            header.u32(version); header.u32(1); header.u32(UInt32(headerSize)); header.u32(0)
+            header.u32(version); header.u32(2); header.u32(UInt32(headerSize)); header.u32(0)
             header.u64(UInt64(n)); header.u32(UInt32(d)); header.u32(storageKind)
             header.u32(s.quantizer == nil ? 0 : 1); header.u32(UInt32(listCount))
             for i in 0..<sectionCount { header.u64(UInt64(offsets[i])); header.u64(UInt64(lengths[i])) }
-            header.u64(rowSum.finalize()); header.u64(UInt64(fileLength))
+            header.u64(UInt64(rowBlockSize)); header.u64(UInt64(fileLength))
+            header.raw([UInt8](repeating: 0, count: headerSize - header.bytes.count))
             assert(header.bytes.count == headerSize)
             var metaSum = Checksum64()
             try AtomicFile.write(to: url) { sink in

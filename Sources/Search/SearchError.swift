@@ -16,27 +16,33 @@ public enum SearchError: Error, Equatable, CustomStringConvertible {
     case modelMissing(index: String, model: String)
     /// Every word of the query is unknown to the model (or there are no words at all).
     case onlyUnknownWords(query: String, words: [String])
+    /// The words of the query the model knows are only words like "a" or "of".
+    case onlyFunctionWords(query: String, known: [String], unknown: [String])
     /// The model embeds into another dimension than the index holds.
     case dimensionMismatch(index: String, indexDimension: Int, modelDimension: Int)
 
     public var description: String {
         switch self {
         case .notAFolder(let path):
-            return "\(path): not a folder; give the folder of pictures to index"
+            return "\(path): not a folder (give the folder of pictures to index)"
         case .noIndexFound(let start):
-            return "no index found in \(start) or any folder above it (looked for \(IndexLocation.folderName)/\(IndexLocation.fileName)); run retrieve index DIR first, or pass --index FILE"
+            return "\(start): no index here or in any folder above (looked for \(IndexLocation.folderName)/\(IndexLocation.fileName); run retrieve index DIR first, or pass --index FILE)"
         case .modelRequired(let folder):
-            return "\(folder) has no index yet, so retrieve does not know which model to use: pass --model MODEL (later runs reuse the recorded model)"
+            return "\(folder): no index yet, so retrieve does not know which model to use (pass --model MODEL; later runs reuse the recorded model)"
         case .modelMismatch(let index, let model, let expected, let found):
-            return "\(model) (fingerprint \(found)) is not the model \(index) was built with (fingerprint \(expected)); re-run retrieve index with this model, or pass the original model"
+            return "\(model): fingerprint \(found) is not that of the model \(index) was built with, \(expected) (re-run retrieve index with this model, or pass the original model)"
         case .modelMissing(let index, let model):
-            return "\(index) was built with \(model), which no longer exists; pass --model MODEL and re-run retrieve index"
+            return "\(index): built with \(model), which no longer exists (pass --model MODEL and re-run retrieve index)"
         case .onlyUnknownWords(let query, let words):
             return words.isEmpty
-                ? "the query \"\(query)\" has no words to search for"
-                : "the model knows none of the words of \"\(query)\" (\(words.joined(separator: ", "))); use words from its training captions"
+                ? "query \"\(query)\": no words to search for (give words from the model's training captions)"
+                : "query \"\(query)\": the model knows none of its words, \(words.joined(separator: ", ")) (use words from its training captions)"
+        case .onlyFunctionWords(let query, let known, let unknown):
+            return "query \"\(query)\": the model knows only \(known.map { "\"\($0)\"" }.joined(separator: ", "))"
+                + (unknown.isEmpty ? "" : ", not \(unknown.joined(separator: ", "))")
+                + ", which describes no picture (use words from its training captions)"
         case .dimensionMismatch(let index, let d, let m):
-            return "\(index) holds \(d)-dimensional rows but the model embeds into \(m) dimensions; re-run retrieve index with this model"
+            return "\(index): holds \(d)-dimensional rows but the model embeds into \(m) dimensions (re-run retrieve index with this model)"
         }
     }
 }

@@ -53,7 +53,7 @@ public struct Augmentation: Sendable, Equatable, Codable {
         func factor(_ amount: Double) -> Float { Float(1 + amount * (2 * rng.nextUnitDouble() - 1)) }
         let b = factor(brightness), c = factor(contrast), s = factor(saturation)
         let n = image.width * image.height
-        image.pixels.withUnsafeMutableBufferPointer { p in
+        image.withUnsafeMutablePixels { p in
             var meanGrey: Float = 0
             for i in 0..<n { meanGrey += 0.299 * Float(p[3 * i]) + 0.587 * Float(p[3 * i + 1]) + 0.114 * Float(p[3 * i + 2]) }
             meanGrey = meanGrey * b / Float(max(1, n))

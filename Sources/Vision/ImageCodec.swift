@@ -33,6 +33,14 @@ public enum ImageFormat: String, Sendable, CaseIterable {
     public var name: String { self == .png ? "PNG" : "JPEG" }
 }
 
+/// A decoded picture and, when the codec warned that it guessed part of it (a JPEG with damaged
+/// compressed data), its first warning: the caller decides whether such a picture is used.
+public struct DecodedImage: Sendable {
+    public var image: RGBImage
+    /// Kind `.damaged`; its `problem` is the line to show beside the file.
+    public var damage: ImageError?
+}
+
 extension RGBImage {
     /// The default ceiling on decoded pixels: 40 megapixels (a 7300×5500 photo) is about
     /// 120 MB of RGB; a header claiming more is refused before anything is allocated.
@@ -42,12 +50,13 @@ extension RGBImage {
     /// Headers claiming more than `maxPixels` pixels are refused before any allocation.
     /// `minimumShortSide` > 0 lets a JPEG decode at 1/2, 1/4 or 1/8 size (several times
     /// faster) while its shorter side stays at least that long: ask for what you will resize
-    /// to. `source` names the bytes in errors (a path, or "<memory>").
+    /// to. `source` names the bytes in errors (a path, or "<memory>"). A picture the codec had
+    /// to guess part of is refused (`ImageError.Kind.damaged`); `decodeKeepingDamage` keeps it.
     public init(decoding bytes: [UInt8], maxPixels: Int = RGBImage.defaultMaxPixels,
                 minimumShortSide: Int = 0, source: String = "<memory>") throws {
         self = try bytes.withUnsafeBufferPointer {
             try RGBImage.decode(UnsafeRawBufferPointer($0), maxPixels: maxPixels,
-                                minimumShortSide: minimumShortSide, source: source)
+                                minimumShortSide: minimumShortSide, source: source).undamaged(source)
         }
     }
 
@@ -55,12 +64,18 @@ extension RGBImage {
     public init(decoding data: Data, maxPixels: Int = RGBImage.defaultMaxPixels,
                 minimumShortSide: Int = 0, source: String = "<memory>") throws {
         self = try data.withUnsafeBytes {
-            try RGBImage.decode($0, maxPixels: maxPixels, minimumShortSide: minimumShortSide, source: source)
+            try RGBImage.decode($0, maxPixels: maxPixels, minimumShortSide: minimumShortSide, source: source).undamaged(source)
         }
     }
 
+    /// Decodes like `init(decoding:)` but keeps a damaged picture, with the codec's warning.
+    public static func decodeKeepingDamage(_ data: Data, maxPixels: Int = RGBImage.defaultMaxPixels,
+                                           minimumShortSide: Int = 0, source: String = "<memory>") throws -> DecodedImage {
+        try data.withUnsafeBytes { try decode($0, maxPixels: maxPixels, minimumShortSide: minimumShortSide, source: source) }
+    }
+
     private static func decode(_ bytes: UnsafeRawBufferPointer, maxPixels: Int, minimumShortSide: Int,
-                               source: String) throws -> RGBImage {
+                               source: String) throws -> DecodedImage {
         precondition(maxPixels > 0, "maxPixels must be positive, got \(maxPixels)")
         precondition(minimumShortSide >= 0, "minimumShortSide must be >= 0, got \(minimumShortSide)")
         guard !bytes.isEmpty else { throw ImageError(source: source, kind: .empty) }
@@ -74,8 +89,8 @@ extension RGBImage {
                       UInt32(min(minimumShortSide, Int(UInt32.max))), &image, text.baseAddress, text.count)
         }
         defer { rc_image_free(&image) }
+        let reason = String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         guard status == Int32(RC_OK.rawValue) else {
-            let reason = String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
             throw ImageError(source: source, kind: kind(status: status, format: format, reason: reason,
                                                         image: image, maxPixels: maxPixels))
         }
@@ -84,7 +99,9 @@ extension RGBImage {
             buffer.baseAddress!.update(from: image.pixels, count: count)
             initialized = count
         }
-        return RGBImage(width: width, height: height, pixels: pixels)
+        let damage = image.damage > 0
+            ? ImageError(source: source, kind: .damaged(format, reason: reason.isEmpty ? "corrupt data" : reason)) : nil
+        return DecodedImage(image: RGBImage(width: width, height: height, pixels: pixels), damage: damage)
     }
 
     private static func kind(status: Int32, format: ImageFormat, reason: String,
@@ -140,5 +157,13 @@ extension RGBImage {
             throw ImageError(source: "<memory>", kind: .encodingFailed(reason))
         }
         return Data(bytes: output, count: size)
+    }
+}
+
+extension DecodedImage {
+    /// The picture, or its damage thrown.
+    func undamaged(_ source: String) throws -> RGBImage {
+        if let damage { throw damage }
+        return image
     }
 }

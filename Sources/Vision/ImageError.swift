@@ -13,6 +13,9 @@ public struct ImageError: Error, Equatable, Sendable, CustomStringConvertible {
         case truncated(ImageFormat)
         /// The codec rejected the data; `reason` is its message (e.g. "IDAT: CRC error").
         case corrupt(ImageFormat, reason: String)
+        /// The codec decoded it but warned that it guessed part of the picture (a JPEG whose
+        /// compressed data is damaged); `reason` is its first warning.
+        case damaged(ImageFormat, reason: String)
         /// The header claims more pixels than allowed: refused before any pixel buffer exists.
         case tooLarge(width: Int, height: Int, limit: Int)
         /// Reading or writing the file failed (missing, unreadable, disk full...).
@@ -44,14 +47,22 @@ public struct ImageError: Error, Equatable, Sendable, CustomStringConvertible {
             return "truncated \(format.name): the file ends before the image does"
         case .corrupt(let format, let reason):
             return "corrupt \(format.name) data: \(reason)"
+        case .damaged(let format, let reason):
+            return "damaged \(format.name): part of the picture had to be guessed (\(ImageError.lowercasedFirst(reason)))"
         case .tooLarge(let width, let height, let limit):
-            return "\(width)×\(height) pixels is more than the limit of \(limit) (a decompression bomb?"
-                + " raise maxPixels if the image is genuine)"
+            return "\(width)×\(height) pixels is more than the limit of \(limit) pixels (a decompression bomb?"
+                + " shrink the picture if it is genuine)"
         case .io(let message):
             return message
         case .encodingFailed(let message):
             return "cannot encode image: \(message)"
         }
+    }
+
+    /// "Corrupt JPEG data: bad Huffman code" → "corrupt JPEG data: bad Huffman code".
+    static func lowercasedFirst(_ text: String) -> String {
+        guard let first = text.first, first.isUppercase, text.dropFirst().first?.isLowercase == true else { return text }
+        return first.lowercased() + text.dropFirst()
     }
 
     /// The first bytes of a file as readable text: ASCII as is, anything else as \xNN.

@@ -25,9 +25,19 @@ public struct Preprocessing: Sendable, Equatable {
         image.centerSquare(side: side, filter: filter)
     }
 
-    /// Decodes the file at `url` straight to its input-sized square.
+    /// Decodes the file at `url` straight to its input-sized square; a damaged picture (the
+    /// codec guessed part of it) is refused.
     public func square(contentsOf url: URL) throws -> RGBImage {
         square(try RGBImage(contentsOf: url, minimumShortSide: side))
+    }
+
+    /// Decodes the file at `url` to its square; a damaged picture is refused unless
+    /// `keepDamaged`, and then comes back with its warning.
+    public func square(contentsOf url: URL, keepDamaged: Bool) throws -> DecodedImage {
+        guard keepDamaged else { return DecodedImage(image: try square(contentsOf: url), damage: nil) }
+        var decoded = try RGBImage.decodeKeepingDamage(contentsOf: url, minimumShortSide: side)
+        decoded.image = square(decoded.image)
+        return decoded
     }
 
     /// Decodes `data` (named `source` in errors) straight to its input-sized square.

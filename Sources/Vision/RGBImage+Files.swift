@@ -23,6 +23,13 @@ extension RGBImage {
         try self.init(decoding: data, maxPixels: maxPixels, minimumShortSide: minimumShortSide, source: path)
     }
 
+    /// Decodes the file at `url` like `init(contentsOf:)`, but keeps a damaged picture (with the
+    /// codec's warning) instead of refusing it.
+    public static func decodeKeepingDamage(contentsOf url: URL, maxPixels: Int = RGBImage.defaultMaxPixels,
+                                           minimumShortSide: Int = 0) throws -> DecodedImage {
+        try decodeKeepingDamage(try readFile(url.path), maxPixels: maxPixels, minimumShortSide: minimumShortSide, source: url.path)
+    }
+
     /// Encodes the image and writes it to `url` atomically. The format defaults to the
     /// one the extension names (.png, .jpg, .jpeg).
     public func write(to url: URL, format: ImageFormat? = nil, quality: Int = 90) throws {

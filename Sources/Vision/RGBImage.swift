@@ -1,12 +1,15 @@
 // The decoded picture every part of Vision passes around: 8-bit RGB, interleaved, row-major.
 // Decoders produce it (alpha already composited), encoders write it, preprocessing turns it
-// into float tensors.
+// into float tensors. Its byte count is always width × height × 3: the encoders hand the
+// bytes to libpng and libjpeg by that size.
 
 /// An 8-bit RGB image, pixels interleaved as R, G, B, row after row.
 public struct RGBImage: Equatable, Sendable {
     public let width: Int
     public let height: Int
-    public var pixels: [UInt8]
+    /// R, G, B bytes, width × height × 3 of them. Read-only from outside: pixels change through
+    /// the subscript or `withUnsafeMutablePixels`, which cannot change the length.
+    public private(set) var pixels: [UInt8]
 
     public init(width: Int, height: Int, pixels: [UInt8]) {
         precondition(width >= 0 && height >= 0, "image size \(width)×\(height)")
@@ -26,6 +29,11 @@ public struct RGBImage: Equatable, Sendable {
             pixels[3 * i + 2] = fill.2
         }
         self.init(width: width, height: height, pixels: pixels)
+    }
+
+    /// Lets `body` change the bytes in place (never their number).
+    public mutating func withUnsafeMutablePixels<R>(_ body: (UnsafeMutableBufferPointer<UInt8>) throws -> R) rethrows -> R {
+        try pixels.withUnsafeMutableBufferPointer { try body($0) }
     }
 
     /// The colour at column x, row y.

@@ -1,5 +1,6 @@
-// Output helpers for the CLI: results to stdout, diagnostics to stderr, JSON for scripts,
-// and fixed-width formatting for tables.
+// Output helpers for the CLI: results to stdout, diagnostics to stderr, JSON for scripts
+// (numbers as numbers, slashes as they are, non-finite figures as null), fixed-width
+// formatting for tables and counted nouns ("1 picture", "2 pictures").
 import Foundation
 
 enum Console {
@@ -8,17 +9,26 @@ enum Console {
         FileHandle.standardError.write(Data((line + "\n").utf8))
     }
 
+    /// Prints `value` as one line of JSON on stdout.
     static func printJSON<T: Encodable>(_ value: T) throws {
+        print(try json(value))
+    }
+
+    /// `value` as JSON: sorted keys, unescaped slashes, and NaN or ±Inf (a collapsed run's
+    /// figures) as null, which JSON has, instead of a failure to encode.
+    static func json<T: Encodable>(_ value: T) throws -> String {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        print(String(decoding: try encoder.encode(value), as: UTF8.self))
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let marker = "\u{1}nonfinite\u{1}"
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: marker, negativeInfinity: marker, nan: marker)
+        let text = String(decoding: try encoder.encode(value), as: UTF8.self)
+        return text.replacingOccurrences(of: "\"\\u0001nonfinite\\u0001\"", with: "null")
     }
 }
 
-/// A failure the command reports in one line and exits 1 on (ArgumentParser prints it).
-struct CommandError: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
+/// "1 picture", "3 pictures"; `plural` for nouns that do not just take an s.
+func counted(_ n: Int, _ noun: String, plural: String? = nil) -> String {
+    "\(n) " + (n == 1 ? noun : plural ?? noun + "s")
 }
 
 /// `value` with `digits` decimals.

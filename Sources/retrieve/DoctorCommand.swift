@@ -10,14 +10,11 @@ struct DoctorCommand: ParsableCommand {
         commandName: "doctor",
         abstract: "Diagnose a training from its metrics file: collapse states, alarms and advice.",
         discussion: """
-            Lists each failure mode's state as the training's own monitor left it (it saw every
-            step; "not judged" where the run gave it nothing to judge), the alarms it raised,
-            and a replay of the logged figures and evaluations (a line every --log-every steps)
-            through the collapse monitor, with its step counts counted in logged lines. The
-            metrics file says which loss the run trained; a running training may be read: an
-            incomplete last line is skipped.
+            Lists each failure mode's state as the training's own monitor left it (it saw every step; "not judged" where the run gave it nothing to judge), the alarms it raised, and a replay of the logged figures and evaluations (a line every --log-every steps) through the collapse monitor, with its step counts counted in logged lines. The metrics file says which loss the run trained; a running training may be read: an incomplete last line is skipped.
 
-            Exit status: 0 no collapse, 3 if any mode collapsed, 1 on error.
+            --json prints the diagnosis: {"states": {mode: state}, "recorded_states": {mode: state} (absent until the run has a verdict), "replayed_alarms": [alarm], "recorded_alarms": [alarm], "loss": {…}, "steps": N, "stride": N, "last_step": N}; states are healthy, warning, collapsed or not_judged.
+
+            \(ExitStatus.table)
             """
     )
 

@@ -1,5 +1,6 @@
 // `retrieve index DIR`: builds or updates DIR's search index (incremental), with a progress bar
-// and one summary; `--verify` checks an index's every checksum instead.
+// and one summary naming every picture skipped and why; `--verify` checks an index's every
+// checksum instead.
 import ArgumentParser
 import Foundation
 import Neural
@@ -12,19 +13,25 @@ struct IndexCommand: ParsableCommand {
         commandName: "index",
         abstract: "Index a folder of pictures so that retrieve query can search it.",
         discussion: """
-            Walks DIR recursively (hidden files and folders skipped) and takes every PNG or JPEG,
-            recognised by its bytes, not its name. The index goes to DIR/.retrieve/index.rtrv
-            unless --index says otherwise; retrieve query finds it from DIR or any folder below,
-            as git finds .git. The model is recorded (path and fingerprint), so later runs and
-            queries need no --model; the first run does.
-            Re-running is incremental: only new or changed pictures are encoded (size and time,
-            then the content hash), deleted ones dropped; an unchanged folder is not rewritten.
-            A different model re-encodes everything. Below 50,000 pictures the index is exact
-            (flat); above, approximate (IVF); --exact or --approximate decide instead.
+            Walks DIR recursively (hidden files and folders skipped) and takes every PNG or JPEG, recognised by its bytes, not its name. The index goes to DIR/.retrieve/index.rtrv unless --index says otherwise; retrieve query finds it from DIR or any folder below, as git finds .git. The model is recorded (path and fingerprint), so later runs and queries need no --model; the first run does.
+
+            Re-running is incremental: only new or changed pictures are encoded (size and time, then the content hash), deleted ones dropped; an unchanged folder is not rewritten. A different model re-encodes everything. Below 50,000 pictures the index is exact (flat); above, approximate (IVF); --exact or --approximate decide instead.
+
+            Pictures that cannot be decoded are skipped and listed with the reason. So are damaged ones: a JPEG whose compressed data is corrupt decodes only with libjpeg guessing part of the picture (it warns "corrupt JPEG data"); --keep-damaged indexes them anyway, still listed. Every checksum of the index file is checked whenever it is opened (rows included, per 1 MiB block); a damaged or older index is rebuilt from the pictures (rows of an older, intact index are reused).
+
+            --json prints one object:
+              {"index": path, "rows": N, "storage": text, "added": N, "changed": N,
+               "removed": N, "unchanged": N, "encoded": N, "undecodable": N,
+               "skipped": [{"path": …, "reason": …}], "damaged": [{"path": …, "reason": …}],
+               "nonImages": N, "modelChanged": bool, "wrote": bool, "seconds": s,
+               "imagesPerSecond": r}
+
             Examples:
               retrieve index photos --model model.safetensors
-              retrieve index photos                  (again, later: only the changes)
-              retrieve index photos --verify         (check every checksum, rows included)
+              retrieve index photos                (again, later: only the changes)
+              retrieve index photos --verify       (check every checksum; change nothing)
+
+            \(ExitStatus.table)
             """
     )
 
@@ -52,6 +59,9 @@ struct IndexCommand: ParsableCommand {
     @Flag(help: "Only check the existing index (every checksum, rows included); change nothing.")
     var verify = false
 
+    @Flag(help: "Index damaged pictures (corrupt JPEG data that libjpeg decodes by guessing) instead of skipping them.")
+    var keepDamaged = false
+
     @Flag(help: "Print the summary as JSON.")
     var json = false
 
@@ -69,16 +79,9 @@ struct IndexCommand: ParsableCommand {
 
     func run() throws {
         LargeAllocations.keepInProcess()
-        do {
-            if verify { return try runVerify() }
-            if let fromNpy { return try NPYIndexing.build(npy: fromNpy, folder: folder, index: indexURL, model: try modelURL(), options: buildOptions) }
-            try runIndex()
-        } catch let error as ExitCode {
-            throw error
-        } catch {
-            Console.error("error: \(error)")
-            throw ExitCode(searchExitStatus(for: error))
-        }
+        if verify { return try runVerify() }
+        if let fromNpy { return try NPYIndexing.build(npy: fromNpy, folder: folder, index: indexURL, model: try modelURL(), options: buildOptions) }
+        try runIndex()
     }
 
     var buildOptions: IndexBuildOptions {
@@ -92,15 +95,19 @@ struct IndexCommand: ParsableCommand {
     func modelURL() throws -> URL {
         if let model { return URL(fileURLWithPath: model).standardizedFileURL }
         if FileManager.default.fileExists(atPath: indexURL.path) {
-            let previous = try IndexFile.read(from: indexURL)
-            return URL(fileURLWithPath: previous.modelPath)
+            do {
+                return URL(fileURLWithPath: try IndexFile.recordedModel(in: indexURL))
+            } catch let e as IndexFileError {
+                throw CommandError("\(e.path): \(e.problem), so the model it was built with is unknown (rebuild it: retrieve index \(folder) --model MODEL)",
+                                   status: .damagedFile)
+            }
         }
         throw SearchError.modelRequired(folder: folder)
     }
 
     func runVerify() throws {
-        let contents = try IndexFile.read(from: indexURL, verifyRows: true)
-        print("\(indexURL.path): ok, \(contents.files.count) pictures, \(contents.storage.kindDescription), checksums verified")
+        let contents = try IndexFile.read(from: indexURL)
+        print("\(indexURL.path): ok, \(counted(contents.files.count, "picture")), \(contents.storage.kindDescription), format \(contents.formatVersion), every checksum verified")
     }
 
     func runIndex() throws {
@@ -109,40 +116,51 @@ struct IndexCommand: ParsableCommand {
         var indexer = ImageIndexer(model: encoder, modelPath: modelURL.path, fingerprint: fingerprint)
         indexer.batchSize = batch
         indexer.build = buildOptions
+        indexer.keepDamaged = keepDamaged
         let bar = ProgressBar("index", total: 1, unit: "img")
         let report = try indexer.update(folder: URL(fileURLWithPath: folder), indexFile: indexURL) { done, total in
             bar.update(done, of: total)
         }
         if !report.encodedPaths.isEmpty { bar.finish("", count: report.encodedPaths.count + report.undecodable.count) }
-        if let problem = report.previousIndexProblem { Console.error("warning: previous index not used: \(problem)") }
+        if let problem = report.previousIndexProblem { Console.error("warning: previous index not used, rebuilding it from the pictures: \(problem)") }
         if report.modelChanged { Console.error("note: the model differs from the one the index was built with: re-encoding every picture") }
         if !report.undecodable.isEmpty {
-            Console.error("warning: \(report.undecodable.count) pictures could not be decoded, skipped:")
+            let damaged = report.undecodable.filter { $0.reason.hasPrefix("damaged ") }.count
+            Console.error("warning: \(counted(report.undecodable.count, "picture")) skipped"
+                          + (damaged > 0 ? " (\(damaged) damaged: --keep-damaged indexes those anyway)" : "") + ":")
             for r in report.undecodable { Console.error("  \(r.path): \(r.reason)") }
+        }
+        if !report.damaged.isEmpty {
+            Console.error("warning: \(counted(report.damaged.count, "damaged picture")) indexed anyway (--keep-damaged):")
+            for r in report.damaged { Console.error("  \(r.path): \(r.reason)") }
         }
         if json {
             try Console.printJSON(Summary(report))
             return
         }
         let rate = report.encodeSeconds > 0 ? Double(report.encodedPaths.count) / report.encodeSeconds : 0
-        print("\(report.rows) pictures indexed, \(report.storage): \(report.added) new, \(report.changed) changed, "
+        print("\(counted(report.rows, "picture")) indexed, \(report.storage): \(report.added) new, \(report.changed) changed, "
               + "\(report.removed) removed, \(report.unchanged + report.touched) unchanged"
-              + (report.undecodable.count + report.knownUndecodable > 0 ? ", \(report.undecodable.count + report.knownUndecodable) undecodable" : "")
-              + (report.nonImages > 0 ? ", \(report.nonImages) other files ignored" : ""))
+              + (report.undecodable.count + report.knownUndecodable > 0 ? ", \(report.undecodable.count + report.knownUndecodable) skipped" : "")
+              + (report.nonImages > 0 ? ", \(counted(report.nonImages, "other file")) ignored" : ""))
         if !report.encodedPaths.isEmpty {
-            print("encoded \(report.encodedPaths.count) pictures in \(fixed(report.encodeSeconds, 1)) s (\(fixed(rate, 0)) images/s)")
+            print("encoded \(counted(report.encodedPaths.count, "picture")) in \(fixed(report.encodeSeconds, 1)) s (\(fixed(rate, 0)) images/s)")
         }
         print(report.wroteFile ? "wrote \(indexURL.path) in \(fixed(report.seconds, 2)) s"
                                : "\(indexURL.path) is up to date (checked in \(fixed(report.seconds, 2)) s)")
     }
 
     struct Summary: Encodable {
+        struct Skipped: Encodable { let path: String; let reason: String }
         let index: String, rows: Int, storage: String, added: Int, changed: Int, removed: Int, unchanged: Int
-        let encoded: Int, undecodable: Int, nonImages: Int, modelChanged: Bool, wrote: Bool, seconds: Double, imagesPerSecond: Double
+        let encoded: Int, undecodable: Int, skipped: [Skipped], damaged: [Skipped], nonImages: Int
+        let modelChanged: Bool, wrote: Bool, seconds: Double, imagesPerSecond: Double
         init(_ r: IndexingReport) {
             index = r.indexFile.path; rows = r.rows; storage = r.storage; added = r.added; changed = r.changed
             removed = r.removed; unchanged = r.unchanged + r.touched; encoded = r.encodedPaths.count
             undecodable = r.undecodable.count + r.knownUndecodable; nonImages = r.nonImages
+            skipped = r.undecodable.map { Skipped(path: $0.path, reason: $0.reason) }
+            damaged = r.damaged.map { Skipped(path: $0.path, reason: $0.reason) }
             modelChanged = r.modelChanged; wrote = r.wroteFile; seconds = r.seconds
             imagesPerSecond = r.encodeSeconds > 0 ? Double(encoded) / r.encodeSeconds : 0
         }
@@ -162,6 +180,6 @@ enum NPYIndexing {
         let storage = try IndexFile.write(vectors: rows, to: index, name: { String(format: "row-%07d.png", $0) },
                                           modelPath: model.path, modelFingerprint: fingerprint,
                                           root: IndexLocation.rootReference(root: root, indexFile: index), options: options)
-        print("wrote \(index.path): \(n) rows of \(d), \(storage.kindDescription), in \(fixed(Date().timeIntervalSince(start), 1)) s")
+        print("wrote \(index.path): \(counted(n, "row")) of \(d), \(storage.kindDescription), in \(fixed(Date().timeIntervalSince(start), 1)) s")
     }
 }

@@ -13,6 +13,8 @@ final class ProgressBar: @unchecked Sendable {
     private let lock = NSLock()
     private let isTerminal = isatty(STDERR_FILENO) == 1
     private var finished = false
+    /// The count last drawn, so a finished bar that a plain log already shows whole is not repeated.
+    private var drawn = -1
 
     init(_ label: String, total: Int, unit: String) {
         self.label = label
@@ -43,18 +45,30 @@ final class ProgressBar: @unchecked Sendable {
         finish(suffix, count: nil)
     }
 
+    /// Draws `done` of the total (a run that stopped early stays where it stopped) and moves
+    /// to a new line.
+    func finish(at done: Int) {
+        lock.lock()
+        defer { lock.unlock() }
+        guard !finished else { return }
+        if isTerminal || drawn != min(done, total) { draw(min(done, total), "", Date()) }
+        finished = true
+        if isTerminal { FileHandle.standardError.write(Data("\n".utf8)) }
+    }
+
     /// Draws the final state (`count` items when given) and moves to a new line.
     func finish(_ suffix: String, count: Int?) {
         lock.lock()
         defer { lock.unlock() }
         guard !finished else { return }
         if let count { total = max(1, count) }
-        draw(total, suffix, Date())
+        if isTerminal || drawn != total || !suffix.isEmpty { draw(total, suffix, Date()) }
         finished = true
         if isTerminal { FileHandle.standardError.write(Data("\n".utf8)) }
     }
 
     private func draw(_ done: Int, _ suffix: String, _ now: Date) {
+        drawn = done
         let elapsed = now.timeIntervalSince(start)
         let rate = elapsed > 0 ? Double(done) / elapsed : 0
         let remaining = rate > 0 ? Double(total - done) / rate : 0

@@ -1,5 +1,6 @@
 // `retrieve query "TEXT"`: searches the nearest index (or --index) with the model it was built
 // with; prints rank, score and path, or JSON; optional contact sheet, batch and image queries.
+// A batch answers every line it can and names the others (exit 2).
 import ArgumentParser
 import Foundation
 import Search
@@ -9,18 +10,21 @@ struct QueryCommand: ParsableCommand {
         commandName: "query",
         abstract: "Search an indexed folder of pictures by text (or by a picture).",
         discussion: """
-            The index is --index FILE, else the nearest .retrieve/index.rtrv in the current folder
-            or a folder above it (as git finds .git). The text is encoded with the model the index
-            records; a model whose fingerprint differs is refused (exit 3): re-run retrieve index.
-            Unknown words are named in a warning; a query of only unknown words is an error (exit 2).
-            Paths print relative to the current folder when below it. --json prints
-            [{"path":…,"score":…}, …], or one such array per line of --queries.
+            The index is --index FILE, else the nearest .retrieve/index.rtrv in the current folder or a folder above it (as git finds .git). Every checksum of the index is checked first, rows included: a damaged index is refused (exit 4) with the command that rebuilds it. The text is encoded with the model the index records; a model whose fingerprint differs is refused (exit 3).
+
+            Words the model does not know are named in a warning and left out. A query with no word the model knows, or whose known words are only words like "a" or "of", is not searched (exit 2). With --queries FILE (one query per line) every line that can be searched is answered; the others are named on stderr, get no results, and the exit status is 2.
+
+            Paths print relative to the current folder when below it. --json prints [{"path":…,"score":…}, …] for one query; with --queries, one such array per line of the file, in order, [] for a line not searched.
+
             Examples:
               retrieve query "a red circle" -k 5
               retrieve query --queries questions.txt --json
               retrieve query "a blue square" --grid results.png
-              retrieve query --queries questions.txt --grid sheet.png   (sheet-1.png, sheet-2.png, …)
+              retrieve query --queries questions.txt --grid sheet.png
+                  (sheet-1.png, sheet-2.png, … in line order)
               retrieve query --image photos/cat.jpg
+
+            \(ExitStatus.table)
             """
     )
 
@@ -68,58 +72,72 @@ struct QueryCommand: ParsableCommand {
         if let grid, !grid.lowercased().hasSuffix(".png") { throw ValidationError("--grid writes a PNG: name it .png") }
     }
 
-    func run() throws {
-        do { try answer() } catch let error as ExitCode { throw error } catch {
-            Console.error("error: \(error)")
-            throw ExitCode(searchExitStatus(for: error))
-        }
-    }
-
-    private func answer() throws {
-        let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
-        guard let indexURL = index.map({ URL(fileURLWithPath: $0) }) ?? IndexLocation.find(from: cwd) else {
-            throw SearchError.noIndexFound(searchedFrom: cwd.path)
-        }
-        let search = try ImageSearch(indexFile: indexURL, modelFile: model.map { URL(fileURLWithPath: $0) })
+    var searchOptions: SearchOptions {
         var options = SearchOptions()
         options.k = k
         options.minScore = minScore
         options.dedup = dedup
         options.exact = exact
         options.nprobe = nprobe
-        let texts: [String]
-        let results: [[SearchResult]]
-        if let image {
-            texts = [image]
-            results = try search.search(imageFiles: [URL(fileURLWithPath: image)], options: options)
-        } else {
-            if let queries {
-                texts = try String(contentsOfFile: queries, encoding: .utf8).split(whereSeparator: \.isNewline)
-                    .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-                guard !texts.isEmpty else { throw ValidationError("\(queries) holds no queries (one per line)") }
-            } else {
-                texts = [text!]
-            }
-            let answer = try search.search(texts: texts, options: options)
-            for (query, words) in zip(texts, answer.unknownWords) where !words.isEmpty {
-                Console.error("warning: the model does not know \(words.map { "\"\($0)\"" }.joined(separator: ", ")) in \"\(query)\"; searching with the other words")
-            }
-            results = answer.results
-        }
-        if let grid {
-            if queries != nil {
-                // One sheet per query: FILE-1.png for the first line of --queries, and so on.
-                let urls = try ContactSheet.writeEach(results, to: URL(fileURLWithPath: grid))
-                for (url, query) in zip(urls, texts) { Console.error("wrote \(url.path) (\"\(query)\")") }
-            } else if let first = results.first {
-                try ContactSheet.write(first, to: URL(fileURLWithPath: grid))
-                Console.error("wrote \(grid)")
-            }
-        }
-        print(results: results, texts: texts, cwd: cwd)
+        return options
     }
 
-    private func print(results: [[SearchResult]], texts: [String], cwd: URL) {
+    func run() throws {
+        let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
+        let texts = try queryLines()
+        guard let indexURL = index.map({ URL(fileURLWithPath: $0) }) ?? IndexLocation.find(from: cwd) else {
+            throw SearchError.noIndexFound(searchedFrom: cwd.path)
+        }
+        let search = try ImageSearch(indexFile: indexURL, modelFile: model.map { URL(fileURLWithPath: $0) })
+        let answers: [ImageSearch.TextAnswer]
+        if let image {
+            let results = try search.search(imageFiles: [URL(fileURLWithPath: image)], options: searchOptions)[0]
+            answers = [ImageSearch.TextAnswer(query: image, results: results, unknownWords: [], problem: nil)]
+        } else {
+            answers = search.answer(texts: texts, options: searchOptions)
+            if queries == nil, let problem = answers[0].problem { throw problem }
+        }
+        for answer in answers where !answer.unknownWords.isEmpty {
+            Console.error("warning: query \"\(answer.query)\": the model does not know \(answer.unknownWords.map { "\"\($0)\"" }.joined(separator: ", ")); searching with the other words")
+        }
+        let unanswered = answers.enumerated().filter { $0.element.problem != nil }
+        for (line, answer) in unanswered {
+            Console.error("error: \(queries ?? ""):\(line + 1): \(answer.problem!) — not searched")
+        }
+        try writeGrids(answers)
+        print(answers, cwd: cwd)
+        if !unanswered.isEmpty {
+            Console.error("error: \(queries ?? ""): \(counted(unanswered.count, "line")) of \(answers.count) not searched; the others are answered")
+            throw ExitCode(ExitStatus.noKnownWord.rawValue)
+        }
+    }
+
+    /// The text, or the lines of --queries (blank lines skipped); the picture's path for --image.
+    private func queryLines() throws -> [String] {
+        if let image { return [image] }
+        guard let queries else { return [text!] }
+        let contents: String
+        do { contents = try String(contentsOfFile: queries, encoding: .utf8) } catch {
+            throw CommandError("\(queries): cannot read the queries file (check the path; one query per line, UTF-8)")
+        }
+        let lines = contents.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        guard !lines.isEmpty else { throw ValidationError("--queries \(queries) holds no queries (one per line)") }
+        return lines
+    }
+
+    private func writeGrids(_ answers: [ImageSearch.TextAnswer]) throws {
+        guard let grid else { return }
+        if queries != nil {
+            // One sheet per query: FILE-1.png for the first line of --queries, and so on.
+            let urls = try ContactSheet.writeEach(answers.map(\.results), to: URL(fileURLWithPath: grid))
+            for (url, answer) in zip(urls, answers) { Console.error("wrote \(url.path) (\"\(answer.query)\")") }
+        } else if let first = answers.first {
+            try ContactSheet.write(first.results, to: URL(fileURLWithPath: grid))
+            Console.error("wrote \(grid)")
+        }
+    }
+
+    private func print(_ answers: [ImageSearch.TextAnswer], cwd: URL) {
         func shown(_ r: SearchResult) -> String {
             let base = cwd.standardizedFileURL.path + "/"
             let path = r.url.standardizedFileURL.path
@@ -127,29 +145,17 @@ struct QueryCommand: ParsableCommand {
         }
         if json {
             struct Hit: Encodable { let path: String; let score: Float }
-            let hits = results.map { $0.map { Hit(path: shown($0), score: $0.score) } }
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-            let data = queries != nil ? try? encoder.encode(hits) : try? encoder.encode(hits.first ?? [])
-            Swift.print(String(decoding: data ?? Data("[]".utf8), as: UTF8.self))
+            let hits = answers.map { $0.results.map { Hit(path: shown($0), score: $0.score) } }
+            Swift.print((queries != nil ? try? Console.json(hits) : try? Console.json(hits.first ?? [])) ?? "[]")
             return
         }
-        for (query, list) in zip(texts, results) {
-            if results.count > 1 { Swift.print("\(query)") }
-            if list.isEmpty { Swift.print("  (no results)") }
-            for (rank, r) in list.enumerated() {
+        for answer in answers {
+            if answers.count > 1 { Swift.print(answer.query) }
+            if answer.problem != nil { Swift.print("  (not searched)"); continue }
+            if answer.results.isEmpty { Swift.print("  (no results)") }
+            for (rank, r) in answer.results.enumerated() {
                 Swift.print(pad("\(rank + 1)", 4) + pad(String(format: "%.4f", r.score), 8) + shown(r))
             }
         }
-    }
-}
-
-/// Exit status for a failed search: 2 for a query with no known word, 3 for a model the
-/// index does not accept, 1 for anything else.
-func searchExitStatus(for error: any Error) -> Int32 {
-    switch error as? SearchError {
-    case .onlyUnknownWords: return 2
-    case .modelMismatch, .modelMissing, .dimensionMismatch: return 3
-    default: return 1
     }
 }

@@ -21,6 +21,9 @@ struct DataOptions: ParsableArguments {
     @Option(help: "Fraction of pictures held out for validation by the hash split.")
     var valFraction = 0.1
 
+    @Flag(help: "Use damaged pictures (corrupt JPEG data that libjpeg decodes by guessing) instead of skipping them.")
+    var keepDamaged = false
+
     func validate() throws {
         guard FileManager.default.fileExists(atPath: data) else {
             throw ValidationError("--data \(data): no such file or folder")
@@ -40,17 +43,23 @@ struct DataOptions: ParsableArguments {
                                          imagesDirectory: images.map { URL(fileURLWithPath: $0) },
                                          splitFile: split.map { URL(fileURLWithPath: $0) },
                                          validationFraction: valFraction, preprocessing: preprocessing,
-                                         progress: { done, all in bar.update(done, of: all) })
+                                         keepDamaged: keepDamaged, progress: { done, all in bar.update(done, of: all) })
         bar.finish("", count: data.train.count + data.validation.count + data.test.count + data.undecodable.count)
         for warning in data.dataset.warnings.prefix(10) { Console.error("warning: \(warning)") }
         if data.dataset.warnings.count > 10 { Console.error("warning: … and \(data.dataset.warnings.count - 10) more caption lines skipped") }
         if !data.missing.isEmpty {
-            Console.error("warning: \(data.missing.count) pictures named in \(self.data) do not exist, skipped (first: \(data.missing[0].url.path))")
+            Console.error("warning: \(self.data): \(counted(data.missing.count, "picture")) named here \(data.missing.count == 1 ? "does" : "do") not exist, skipped (first: \(data.missing[0].url.path))")
         }
         let bad = data.undecodable
         if !bad.isEmpty {
-            Console.error("warning: \(bad.count) pictures could not be decoded, skipped:")
+            let damaged = bad.filter { $0.reason.hasPrefix("damaged ") }.count
+            Console.error("warning: \(counted(bad.count, "picture")) skipped" + (damaged > 0 ? " (\(damaged) damaged: --keep-damaged uses those anyway)" : "") + ":")
             for failure in bad.prefix(10) { Console.error("  \(failure.path): \(failure.reason)") }
+            if bad.count > 10 { Console.error("  … and \(bad.count - 10) more") }
+        }
+        if !data.damaged.isEmpty {
+            Console.error("warning: \(counted(data.damaged.count, "damaged picture")) used anyway (--keep-damaged):")
+            for kept in data.damaged.prefix(10) { Console.error("  \(kept.path): \(kept.reason)") }
         }
         return data
     }

@@ -9,11 +9,13 @@ struct SynthCommand: ParsableCommand {
         commandName: "synth",
         abstract: "Generate the shapes data set: pictures of coloured shapes with captions.",
         discussion: """
-            Writes DIR/images/ (PNG and JPEG), DIR/captions.tsv (path<TAB>caption, two captions per picture) and DIR/split.tsv (train/val/test, 80/10/10). The same seed and count always give the same files.
+            Writes DIR/images/ (PNG and JPEG), DIR/captions.tsv (path<TAB>caption, two captions per picture) and DIR/split.tsv (train/val/test, 80/10/10). The same seed and count always give the same files. --json prints {"directory": path, "captions": path, "split": path, "images": N}.
 
             Example:
               retrieve synth --out shapes --count 3000
               retrieve train --data shapes/captions.tsv --out shapes/model.safetensors
+
+            \(ExitStatus.table)
             """
     )
 
@@ -43,10 +45,11 @@ struct SynthCommand: ParsableCommand {
             .write(count: count, to: URL(fileURLWithPath: out), progress: { done, _ in bar.update(done) })
         bar.finish()
         if json {
-            try Console.printJSON(["captions": written.captions.path, "split": written.split.path,
-                                   "images": String(written.images)])
+            struct Summary: Encodable { let directory: String; let captions: String; let split: String; let images: Int }
+            try Console.printJSON(Summary(directory: written.directory.path, captions: written.captions.path,
+                                          split: written.split.path, images: written.images))
         } else {
-            print("wrote \(written.images) pictures to \(written.directory.path)")
+            print("wrote \(counted(written.images, "picture")) to \(written.directory.path)")
             print("captions: \(written.captions.path)")
             print("split:    \(written.split.path)")
         }

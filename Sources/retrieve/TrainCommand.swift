@@ -14,11 +14,17 @@ struct TrainCommand: ParsableCommand {
         commandName: "train",
         abstract: "Train an image–text model on your captioned pictures.",
         discussion: """
-            Writes the best model (by validation recall) to --out, the last one to MODEL.last.safetensors, the resumable state to MODEL.state.safetensors, and one JSON line per logged step, evaluation and alarm to --metrics (default MODEL.metrics.jsonl), and at the end a self-contained HTML report of the run to MODEL.report.html. Ctrl-C saves the state; run the same command with --resume to go on exactly where it stopped.
+            Writes the best model (by validation recall) to --out, the last one to MODEL.last.safetensors, the resumable state to MODEL.state.safetensors, and one JSON line per logged step, evaluation and alarm to --metrics (default MODEL.metrics.jsonl), and at the end a self-contained HTML report of the run to MODEL.report.html. Every file is written to a temporary name and renamed, so none is ever left half-written.
+
+            Ctrl-C finishes the step, saves the state and exits 130; run the same command with --resume to go on exactly where it stopped. A resumed run keeps its saved settings, except --epochs: a different number extends (or ends earlier) the run, and the learning-rate schedule then spans the new length.
+
+            Pictures that cannot be decoded are skipped and listed with the reason; so are damaged ones (corrupt JPEG data that libjpeg decodes by guessing part of the picture), unless --keep-damaged.
 
             Before the first step the data is checked: training pictures that are all one picture (by their pixels) or captions that are all one caption, or nearly so (90%), stop with an error (--force trains anyway); heavy duplication and many unknown validation words are warnings. The collapse monitor judges every run, however short (its grace and window scale with the run), compares each validation evaluation with a random ranking, and gives a final verdict at the end; a mode it could not judge says "not judged".
 
-            Exit status: 0 trained, 1 error (including data that cannot be learned), 3 stopped by --on-collapse stop or a rollback that gave up, or ended with a mode collapsed (e.g. it learned nothing), 130 interrupted (state saved), 64 a bad flag.
+            --json prints the summary: {"outcome": "completed" | "interrupted" | "collapsed", "collapsedMode": mode (when collapsed), "steps": N, "seconds": s, "model": path, "last": path, "state": path, "metrics": path, "report": path, "best": {evaluation} (absent before the first), "alarms": [alarm], "verdict": {mode: state}}.
+
+            \(ExitStatus.table)
             """
     )
 
@@ -28,8 +34,8 @@ struct TrainCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Where to write the model (.safetensors).", valueName: "model"))
     var out: String
 
-    @Option(help: "Passes over the training pictures.")
-    var epochs = 10
+    @Option(help: "Passes over the training pictures (default: 10; with --resume, the saved run's, and a new number extends it).")
+    var epochs: Int?
 
     @Option(help: "Pairs per step.")
     var batch = 128
@@ -82,7 +88,7 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "Train even when the data check finds the pictures or captions all (or nearly all) the same.")
     var force = false
 
-    @Flag(help: "Continue the run saved in MODEL.state.safetensors.")
+    @Flag(help: "Continue the run saved in MODEL.state.safetensors with its saved settings (only --epochs can change).")
     var resume = false
 
     @Option(name: .customLong("init"), help: ArgumentHelp("Start from this model's weights, architecture and vocabulary (fine-tuning); the optimizer starts fresh and the architecture flags are ignored.", valueName: "model"))
@@ -102,7 +108,7 @@ struct TrainCommand: ParsableCommand {
 
     var options: TrainingOptions {
         var o = TrainingOptions()
-        o.epochs = epochs
+        o.epochs = epochs ?? 10
         o.batchSize = batch
         o.learningRate = lr
         o.weightDecay = weightDecay
@@ -148,12 +154,11 @@ struct TrainCommand: ParsableCommand {
             : initial?.configuration ?? architecture.configuration
         let data = try dataOptions.load(preprocessing: configuration.preprocessing)
         guard data.train.count >= 2 else {
-            throw CommandError("\(dataOptions.data): fewer than two training pictures could be read")
+            throw CommandError("\(dataOptions.data): \(data.train.count == 0 ? "no" : "only one") training picture could be read (training needs two or more; the warnings above name the pictures skipped)")
         }
         let trainer: Trainer
         if resume {
-            trainer = try TrainingState.resume(from: files.state, train: data.train, validation: data.validation, files: files)
-            Console.error("resuming at step \(trainer.step) of \(trainer.totalSteps)")
+            trainer = try resumed(files, data)
         } else {
             let model = initial ?? DualEncoder(configuration: configuration, vocabularyFrom: data.train.items.flatMap(\.captions),
                                                minCount: minCount, maxVocabulary: vocabSize, seed: seed)
@@ -177,6 +182,23 @@ struct TrainCommand: ParsableCommand {
 }
 
 extension TrainCommand {
+    /// The saved run, extended to --epochs when that differs; refused when nothing is left to do.
+    func resumed(_ files: TrainingFiles, _ data: TrainingData) throws -> Trainer {
+        let saved = try TrainingState.epochs(at: files.state)
+        let trainer = try TrainingState.resume(from: files.state, train: data.train, validation: data.validation,
+                                               files: files, epochs: epochs)
+        let planned = counted(saved, "epoch")
+        if trainer.step >= trainer.totalSteps {
+            let more = max(saved, epochs ?? 0) + 1
+            throw CommandError("\(files.state.path): the saved run already did \(counted(trainer.epoch, "epoch")) (step \(trainer.step)); nothing to resume (pass --epochs \(more) or more with --resume to extend it)")
+        }
+        if let epochs, epochs != saved {
+            Console.error("note: \(epochs > saved ? "extending" : "shortening") the saved run from \(planned) to \(counted(epochs, "epoch")) (\(trainer.totalSteps) steps); the learning-rate schedule now spans the new length")
+        }
+        Console.error("resuming at step \(trainer.step) of \(trainer.totalSteps)")
+        return trainer
+    }
+
     /// Prints the data check's warnings; its errors stop training unless --force.
     func checkData(_ data: TrainingData, vocabulary: Vocabulary) throws {
         let check = DataCheck(train: data.train, validation: data.validation, vocabulary: vocabulary)

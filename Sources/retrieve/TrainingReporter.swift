@@ -67,18 +67,24 @@ final class TrainingReporter {
     }
 
     func finish(outcome: TrainingOutcome, files: TrainingFiles, metrics: URL) {
-        bar?.finish()
+        bar?.finish(at: trainer.step)  // where it stopped, not the planned end
         let report = writeReport(files: files, metrics: metrics)
         let best = evaluations.filter(\.isBest).last
         let alarms = trainer.monitor.alarms
         if json {
             struct Summary: Encodable {
-                let outcome: String; let steps: Int; let seconds: Double
+                let outcome: String; let collapsedMode: String?; let steps: Int; let seconds: Double
                 let model: String; let last: String; let state: String; let metrics: String
                 let best: EvaluationRecord?; let alarms: [CollapseAlarm]; let verdict: [String: Health]?
                 let report: String?
             }
-            try? Console.printJSON(Summary(outcome: "\(outcome)", steps: trainer.step, seconds: Date().timeIntervalSince(started),
+            var name = "completed", mode: String?
+            switch outcome {
+            case .completed: break
+            case .interrupted: name = "interrupted"
+            case .collapsed(let m): name = "collapsed"; mode = m.rawValue
+            }
+            try? Console.printJSON(Summary(outcome: name, collapsedMode: mode, steps: trainer.step, seconds: Date().timeIntervalSince(started),
                                            model: files.best.path, last: files.last.path, state: files.state.path,
                                            metrics: metrics.path, best: best, alarms: alarms, verdict: verdict?.states,
                                            report: report?.path))
@@ -97,7 +103,7 @@ final class TrainingReporter {
                          best.epoch, r.textToImage.r1, r.textToImage.r5, r.textToImage.r10, r.textToImage.medianRank,
                          r.imageToText.r1, r.imageToText.r5, r.imageToText.r10))
         }
-        print(alarms.isEmpty ? "collapse monitor: no alarms" : "collapse monitor: \(alarms.count) alarm(s):")
+        print(alarms.isEmpty ? "collapse monitor: no alarms" : "collapse monitor: \(counted(alarms.count, "alarm")):")
         for alarm in alarms { print("  step \(alarm.declaredAt): \(alarm.summary)") }
         if let verdict { print("monitor verdict: \(verdictLine(verdict))") }
         print("model:   \(files.best.path)")

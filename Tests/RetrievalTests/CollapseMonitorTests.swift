@@ -21,7 +21,7 @@ func unitRows(_ t: Tensor) -> Tensor {
     let d = t.columns
     for i in 0..<t.rows {
         let n = (0..<d).reduce(Float(0)) { $0 + t.data[i * d + $1] * t.data[i * d + $1] }.squareRoot()
-        for k in 0..<d { out.data[i * d + k] /= max(n, 1e-12) }
+        for k in 0..<d { out[i * d + k] /= max(n, 1e-12) }
     }
     return out
 }
@@ -33,7 +33,7 @@ func healthyBatch(_ b: Int, _ d: Int, _ rng: inout SeededGenerator, noise: Float
                   independent: Bool = false) -> (Tensor, Tensor) {
     let image = Tensor(randomNormal: [b, d], std: 1, using: &rng)
     var text = independent ? Tensor(zeros: [b, d]) : image
-    for i in 0..<text.count { text.data[i] += noise * rng.nextNormal() }
+    for i in 0..<text.count { text[i] += noise * rng.nextNormal() }
     return (unitRows(image), unitRows(text))
 }
 
@@ -81,7 +81,7 @@ struct CollapseMonitorTests {
         let monitor = CollapseMonitor(thresholds: Self.thresholds)
         let declared = run(monitor, steps: 30) { s in
             var image = Tensor(shape: [b, d], repeating: 1)
-            for i in 0..<image.count { image.data[i] += 0.001 * rng.nextNormal() }
+            for i in 0..<image.count { image[i] += 0.001 * rng.nextNormal() }
             let (_, text) = healthyBatch(b, d, &rng)
             return figures(step: s, image: unitRows(image), text: text)
         }
@@ -96,8 +96,8 @@ struct CollapseMonitorTests {
             // Every row ±e0 plus a little noise in 127 other directions: spread is large, rank ≈ 1.
             var image = Tensor(zeros: [b, d])
             for i in 0..<b {
-                image.data[i * d] = i % 2 == 0 ? 1 : -1
-                for k in 1..<d { image.data[i * d + k] = 0.02 * rng.nextNormal() }
+                image[i * d] = i % 2 == 0 ? 1 : -1
+                for k in 1..<d { image[i * d + k] = 0.02 * rng.nextNormal() }
             }
             let unit = unitRows(image)
             return figures(step: s, image: unit, text: unit)
@@ -112,7 +112,7 @@ struct CollapseMonitorTests {
         let declared = run(monitor, steps: 30) { s in
             // Unnormalised embeddings shrunk to 1e-3 of their size: every score is nearly zero.
             var (i, t) = healthyBatch(b, d, &rng)
-            for k in 0..<i.count { i.data[k] *= 1e-3; t.data[k] *= 1e-3 }
+            for k in 0..<i.count { i[k] *= 1e-3; t[k] *= 1e-3 }
             return figures(step: s, image: i, text: t, hinge: Float(margin))
         }
         #expect(Array(declared.keys) == [.scoreScale])

@@ -62,7 +62,7 @@ struct ContrastiveLossTests {
         // logits = exp(s)·cos reach ±1e4: the loss and every gradient stay finite.
         let b = 4, d = 3
         var image = Tensor(zeros: [b, d]), text = Tensor(zeros: [b, d])
-        for i in 0..<b { image.data[i * d] = 1; text.data[i * d] = i == 0 ? 1 : -1 }
+        for i in 0..<b { image[i * d] = 1; text[i * d] = i == 0 ? 1 : -1 }
         let result = ContrastiveLoss.nPair(image: image, text: text, logScale: log(abs(cosine)) , mask: nil)
         #expect(result.loss.isFinite)
         #expect(result.gradImage.isFinite && result.gradText.isFinite && result.gradLogScale.isFinite)
@@ -80,7 +80,7 @@ struct ContrastiveLossTests {
         // Two pairs with one caption: without the mask they push each other away; with it, the
         // loss of a perfect match is near zero.
         var image = Tensor(zeros: [3, 3])
-        for i in 0..<3 { image.data[i * 3 + min(i, 1)] = 1 }  // rows 1 and 2 identical
+        for i in 0..<3 { image[i * 3 + min(i, 1)] = 1 }  // rows 1 and 2 identical
         let unmasked = ContrastiveLoss.nPair(image: image, text: image, logScale: log(100))
         let masked = ContrastiveLoss.nPair(image: image, text: image, logScale: log(100),
                                            mask: DuplicateMask(imageKeys: [0, 1, 2], captionKeys: [0, 1, 1]))

@@ -30,7 +30,7 @@ struct FaultInjection: StepHooks {
     func images(_ images: Tensor, step: Int) -> Tensor {
         guard poisonedSteps.contains(step) else { return images }
         var poisoned = images
-        poisoned.data[0] = .nan
+        poisoned[0] = .nan
         return poisoned
     }
 

@@ -67,7 +67,7 @@ private func normalizedRows(_ t: Tensor) -> Tensor {
     let d = t.columns
     for i in 0..<t.rows {
         let norm = (0..<d).reduce(Float(0)) { $0 + t.data[i * d + $1] * t.data[i * d + $1] }.squareRoot()
-        for k in 0..<d { out.data[i * d + k] /= norm }
+        for k in 0..<d { out[i * d + k] /= norm }
     }
     return out
 }

@@ -46,7 +46,7 @@ import Vision
 @Test func preprocessingIsTheCentreSquareWithTheModelsFilterAndNormalisation() throws {
     // Pseudo-random pixels: on a smooth ramp every filter agrees.
     var wide = RGBImage(width: 12, height: 8, fill: (0, 0, 0))
-    for i in 0..<wide.pixels.count { wide.pixels[i] = UInt8(truncatingIfNeeded: (i &* 2_654_435_761) >> 13) }
+    wide.withUnsafeMutablePixels { p in for i in 0..<p.count { p[i] = UInt8(truncatingIfNeeded: (i &* 2_654_435_761) >> 13) } }
     let bicubic = Preprocessing(side: 4, filter: .bicubic, normalization: .imageNet)
     #expect(bicubic.square(wide) == wide.centerSquare(side: 4, filter: .bicubic))
     #expect(bicubic.batch([bicubic.square(wide)]).data == wide.centerSquare(side: 4, filter: .bicubic).tensor(normalization: .imageNet).data)

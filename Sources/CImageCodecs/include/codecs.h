@@ -32,11 +32,14 @@ typedef enum {
 
 /// A decoded image: width*height*3 bytes of interleaved RGB, owned by the caller,
 /// released with rc_image_free. On RC_TOO_LARGE, width and height hold the header's
-/// claim and pixels is NULL.
+/// claim and pixels is NULL. `damage` counts the decoder's corrupt-data warnings (JPEG:
+/// bad Huffman codes, a data segment ending early, bytes left over, lost restart markers):
+/// the pixels are there but part of them is guessed, and err holds the first warning.
 typedef struct {
     int32_t width;
     int32_t height;
     uint8_t *pixels;
+    int32_t damage;
 } rc_image;
 
 /// The format whose magic number starts `data` (8 bytes suffice for PNG, 3 for JPEG).
@@ -47,7 +50,9 @@ rc_format rc_sniff(const uint8_t *data, size_t size);
 /// pixels before allocating any pixel buffer. If min_short_side > 0, a JPEG may be decoded
 /// at 1/2, 1/4 or 1/8 scale (DCT scaling: several times faster) as long as the shorter side
 /// of the result stays >= min_short_side; 0 decodes at full size. On failure, *out holds no
-/// buffer and err (if errlen > 0) holds a one-line, NUL-terminated message.
+/// buffer and err (if errlen > 0) holds a one-line, NUL-terminated message. On success with
+/// out->damage > 0, err holds the first corrupt-data warning (the caller decides whether a
+/// damaged picture is used); otherwise err is empty.
 int rc_decode(const uint8_t *data, size_t size, size_t max_pixels, uint32_t min_short_side,
               rc_image *out, char *err, size_t errlen);
 

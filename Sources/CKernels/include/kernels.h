@@ -1,6 +1,7 @@
 // CKernels: the memory-bound inner loops of search (dot products of one query with many rows,
-// of Float32 or 8-bit codes, and the argmax of a score row), with AVX2+FMA versions chosen at
-// run time on x86-64 and portable C everywhere else, so one binary runs on any x86-64 or arm64.
+// of Float32 or 8-bit codes, and the argmax of a score row) and the CRC-32C that checks index
+// rows, with AVX2+FMA / SSE4.2 versions chosen at run time on x86-64 and portable C elsewhere,
+// so one binary runs on any x86-64 or arm64.
 #ifndef RETRIEVE_KERNELS_H
 #define RETRIEVE_KERNELS_H
 
@@ -28,6 +29,19 @@ void rk_dot_codes(const float *q, const uint8_t *codes, ptrdiff_t n, ptrdiff_t d
 
 /// The first j < n maximising s[j] − h[j]; its value goes to *best. n must be ≥ 1.
 ptrdiff_t rk_argmax_minus(const float *s, const float *h, ptrdiff_t n, float *best);
+
+/// CRC-32C (Castagnoli) of n bytes, continuing from `crc` (0 to start): the standard value,
+/// e.g. rk_crc32c(0, "123456789", 9) == 0xE3069283. SSE4.2 when the processor has it.
+uint32_t rk_crc32c(uint32_t crc, const void *data, size_t n);
+
+/// The CRC-32C of A followed by B from crc(A), crc(B) and B's length.
+uint32_t rk_crc32c_combine(uint32_t crc_a, uint32_t crc_b, size_t length_b);
+
+/// 1 when rk_crc32c uses the SSE4.2 instruction, 0 for the portable table loop.
+int rk_crc32c_level(void);
+
+/// 0 forces the portable loop, 1 the instruction when available; tests use it.
+void rk_set_crc32c_level(int level);
 
 /// Atomically adds v to *p and returns the old value (relaxed): a shared work counter.
 ptrdiff_t rk_fetch_add(ptrdiff_t *p, ptrdiff_t v);

@@ -26,7 +26,8 @@ public enum SafetensorsDType: String, Sendable, CaseIterable {
 /// Every integer dtype widens to Int64 on reading; writing always stores I64.
 public struct IntegerTensor: Equatable, Sendable {
     public let shape: [Int]
-    public var data: [Int64]
+    /// Read-only from outside, so its length stays the shape's product.
+    public private(set) var data: [Int64]
 
     public init(shape: [Int], data: [Int64]) {
         precondition(shape.allSatisfy { $0 >= 0 } && shape.reduce(1, *) == data.count,

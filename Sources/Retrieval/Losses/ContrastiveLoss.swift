@@ -121,8 +121,8 @@ public enum ContrastiveLoss {
                 let violation = margin - similarity.data[diagonal] + hardestScore
                 if violation > 0 {
                     total += Double(violation)
-                    grad.data[hardest] += 1 / Float(b)
-                    grad.data[diagonal] -= 1 / Float(b)
+                    grad[hardest] += 1 / Float(b)
+                    grad[diagonal] -= 1 / Float(b)
                 }
             }
         }

@@ -42,7 +42,7 @@ enum CollapseAdvice {
         case .stalled(let current, let best, let steps, let chanceLoss, let rate):
             return ("stalled loss: the smoothed loss has not improved for \(steps) steps, far from its floor",
                     "loss \(n(current)), best before \(n(best)), chance \(n(chanceLoss)), learning rate \(percent(rate)) of its peak",
-                    "raise the learning rate or give the slow part its own (--embedding-lr for the word tables), restart the schedule (--resume with a new --lr), or try a schedule that decays (--final-lr below 1); check that the captions really describe the pictures")
+                    "raise the learning rate or give the slow part its own (--embedding-lr for the word tables), restart the schedule from the last weights (--init MODEL.last.safetensors with a new --lr), or try a schedule that decays (--final-lr below 1); check that the captions really describe the pictures")
         case .validationAtChance(let r, let shortRun):
             let chance = r.chance
             let text = String(format: "validation text→image R@10 %.1f (chance %.1f), image→text R@10 %.1f (chance %.1f), rank score %.3f where a random ranking gives 0 ± %.3f, on %d pictures",
@@ -100,14 +100,14 @@ enum CollapseAdvice {
             if f.groupRatio >= f.gradientRatio, let group = f.largestGroup {
                 let cure = group.hasPrefix("text.tokens") || group.hasPrefix("text.position")
                     ? "give the tables their own learning rate (--embedding-lr)"
-                    : "give \(group) its own learning rate or normalise its input"
+                    : "lower the learning rate (--lr)"
                 return ("gradient imbalance: \(group)'s gradient is \(n(f.groupRatio, 2))× the median parameter group's",
                         "gradient norms " + top(f.groups.mapValues(\.gradientNorm)),
-                        "\(cure); check \(group) for a missing normalisation or a scale mistake, and keep clipping on (--clip)")
+                        "\(cure) and keep clipping on (--clip); in the model's code, check \(group) for a missing normalisation or a scale mistake")
             }
             return ("gradient imbalance: one tower's gradient is \(n(f.gradientRatio, 2))× the other's",
                     top(f.gradientNorms),
-                    "give the towers their own learning rates, normalise the larger tower's output, or rescale the sum of the two parts")
+                    "lower the learning rate (--lr) and keep clipping on (--clip); in the model's code, give the towers their own learning rates, normalise the larger tower's output, or rescale the sum of the two parts")
         case .learnedNothing, .stalledLoss, .overfitting:
             return (mode.rawValue, "loss \(n(f.loss))", learnedNothingAdvice)
         }

@@ -34,6 +34,15 @@ public enum TrainingState {
         try Safetensors.write(tensors, integers: [("epoch_order", order)], metadata: metadata, to: url)
     }
 
+    /// The epochs a saved run was planned for.
+    public static func epochs(at url: URL) throws -> Int {
+        let file = try read(url)
+        guard let options = try? JSONDecoder().decode(TrainingOptions.self, from: Data(file.metadata["options"]!.utf8)) else {
+            throw ModelFileError(path: url.path, problem: "damaged training state: unreadable options")
+        }
+        return options.epochs
+    }
+
     /// The model configuration of a saved run (to decode its pictures at the right size).
     public static func configuration(at url: URL) throws -> ModelConfiguration {
         let file = try read(url)
@@ -43,13 +52,16 @@ public enum TrainingState {
         return configuration
     }
 
-    /// A trainer that continues the saved run on `train` and `validation`.
+    /// A trainer that continues the saved run on `train` and `validation`. `epochs`, when it
+    /// differs from the saved run's, extends (or shortens) the run: the schedule and the
+    /// monitor's thresholds then span the new length, so the rest of the run is not the one
+    /// the saved run would have had.
     public static func resume(from url: URL, train: ImageStore, validation: ImageStore?,
-                              files: TrainingFiles?) throws -> Trainer {
+                              files: TrainingFiles?, epochs: Int? = nil) throws -> Trainer {
         let file = try read(url)
         let meta = file.metadata
         func fail(_ problem: String) -> ModelFileError { ModelFileError(path: url.path, problem: problem) }
-        guard let options = try? JSONDecoder().decode(TrainingOptions.self, from: Data(meta["options"]!.utf8)),
+        guard var options = try? JSONDecoder().decode(TrainingOptions.self, from: Data(meta["options"]!.utf8)),
               let configuration = try? JSONDecoder().decode(ModelConfiguration.self, from: Data(meta["config"]!.utf8)),
               let step = Int(meta["step"] ?? ""),
               let scale = Double(meta["learning_rate_scale"] ?? ""),
@@ -67,6 +79,7 @@ public enum TrainingState {
             }
             p.value = t
         }
+        if let epochs { options.epochs = epochs }
         var progress = TrainingProgress(seed: options.seed)
         progress.step = step
         progress.rng = SeededGenerator(state: words)

@@ -1,0 +1,101 @@
+// How the tool ends: one table of exit statuses (printed in every --help and in the README),
+// and the one place that turns a thrown error into a line on stderr — `error: FILE: what
+// happened (what to do)` — and its status, so no failure can exit 0 and no command words its
+// errors differently.
+import ArgumentParser
+import Foundation
+import Retrieval
+import Search
+import Vision
+
+enum ExitStatus: Int32, CaseIterable {
+    case done = 0
+    case failed = 1
+    case noKnownWord = 2
+    case collapsedOrMismatch = 3
+    case damagedFile = 4
+    case usage = 64
+    case interrupted = 130
+
+    /// What each status means, one line each (kept under 80 columns for --help).
+    static let table = """
+        Exit status:
+          0    done
+          1    failed: a missing or unreadable file, or data that cannot be used
+          2    query: a query with no word the model knows (with --queries, the
+               lines that could not be answered; the others are answered)
+          3    train, doctor: a collapse stopped the run or the run ended collapsed;
+               index, query: the model is not the one the index was built with
+          4    a damaged index or model file (a checksum fails, or it is not one):
+               the message names the command that rebuilds it
+          64   a bad flag or argument
+          130  interrupted (Ctrl-C); train saves a resumable state first
+        """
+
+    /// The status and the line to print for an error thrown by a command.
+    static func of(_ error: any Error) -> (status: Int32, message: String) {
+        switch error {
+        case let e as CommandError: return (e.status.rawValue, e.description)
+        case let e as SearchError:
+            switch e {
+            case .onlyUnknownWords, .onlyFunctionWords: return (noKnownWord.rawValue, e.description)
+            case .modelMismatch, .modelMissing, .dimensionMismatch: return (collapsedOrMismatch.rawValue, e.description)
+            default: return (failed.rawValue, e.description)
+            }
+        case let e as IndexFileError: return (damagedFile.rawValue, e.description)
+        case let e as ModelFileError: return (damagedFile.rawValue, e.description)
+        case let e as ValidationError: return (usage.rawValue, e.message)
+        default: return (failed.rawValue, "\(error)")
+        }
+    }
+
+    /// Parses the arguments, runs the command and exits: 0 when it returned, otherwise the
+    /// status of what it threw, after one `error:` line (usage errors add the usage).
+    static func main(_ root: any ParsableCommand.Type) -> Never {
+        var command: any ParsableCommand
+        do {
+            command = try root.parseAsRoot()
+        } catch {
+            exitParsing(root, error)
+        }
+        do {
+            try command.run()
+            exit(0)
+        } catch let code as ExitCode {
+            exit(code.rawValue)  // the command printed its own account
+        } catch let clean as CleanExit {
+            exitParsing(root, clean)
+        } catch let usage as ValidationError {
+            Console.error("error: \(usage.message)")
+            Console.error("See 'retrieve \(type(of: command).configuration.commandName ?? "") --help'.")
+            exit(ExitStatus.usage.rawValue)
+        } catch {
+            let (status, message) = of(error)
+            Console.error("error: \(message)")
+            exit(status)
+        }
+    }
+
+    /// ArgumentParser's own account of a parse error or help request, in our error style.
+    private static func exitParsing(_ root: any ParsableCommand.Type, _ error: any Error) -> Never {
+        let code = root.exitCode(for: error).rawValue
+        var message = root.fullMessage(for: error)
+        if message.hasPrefix("Error: ") { message = "error: " + message.dropFirst(7) }
+        if code == 0 {
+            if !message.isEmpty { print(message) }
+        } else {
+            Console.error(message)
+        }
+        exit(code)
+    }
+}
+
+/// A failure the command reports in one line (`error: …`) and exits on with `status`.
+struct CommandError: Error, CustomStringConvertible {
+    let description: String
+    let status: ExitStatus
+    init(_ description: String, status: ExitStatus = .failed) {
+        self.description = description
+        self.status = status
+    }
+}
