@@ -3,12 +3,23 @@
 // worst on top), a visited stamp per node reset by bumping a generation, and the next neighbours'
 // rows prefetched while the current one is scored. While the graph is being built, node locks
 // guard each neighbour list as it is read.
+#include <sched.h>
 #include <math.h>
 #include "kernels.h"
 
 void rk_spin_lock(int32_t *lock) {
-    while (__atomic_exchange_n(lock, 1, __ATOMIC_ACQUIRE)) {
-        while (__atomic_load_n(lock, __ATOMIC_RELAXED)) { }
+    // Spin a little (a holder keeps a lock for microseconds), then yield: with more threads
+    // than free cores the holder may be descheduled, and spinning on would only delay it.
+    for (int spins = 0; __atomic_exchange_n(lock, 1, __ATOMIC_ACQUIRE); ) {
+        while (__atomic_load_n(lock, __ATOMIC_RELAXED)) {
+            if (++spins < 64) {
+#if defined(__x86_64__) || defined(__i386__)
+                __builtin_ia32_pause();
+#endif
+            } else {
+                sched_yield();
+            }
+        }
     }
 }
 
