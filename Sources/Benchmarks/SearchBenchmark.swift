@@ -16,6 +16,11 @@ public enum SearchBenchmark {
         public var listCount: Int? = nil
         public var kmeans = KMeans(clusters: 1)  // clusters replaced by the list count
         public var scalarQuantized = true
+        /// The graph index: links per node (M), build beam, and the search beams to measure.
+        public var graph = true
+        public var graphNeighbors = 16
+        public var graphEfConstruction = 100
+        public var graphEfs = [16, 32, 64, 128, 256]
         /// Seconds per throughput measurement (at least one batch runs).
         public var budget = 3.0
         public var seed: UInt64 = 1234
@@ -37,6 +42,13 @@ public enum SearchBenchmark {
         public var singleQueriesPerSecond: Double
     }
 
+    public struct GraphRow: Codable, Sendable {
+        public var ef: Int
+        public var recall: Double
+        public var batchedQueriesPerSecond: Double
+        public var singleQueriesPerSecond: Double
+    }
+
     public struct Report: Codable, Sendable {
         public var count: Int, dimension: Int, queries: Int, k: Int
         public var flat: [Throughput] = []
@@ -46,6 +58,9 @@ public enum SearchBenchmark {
         public var ivf: [IVFRow] = []
         public var sq8Recall = 0.0
         public var sq8: [Throughput] = []
+        public var graphBuildSeconds = 0.0
+        public var graphBytesPerRow = 0.0
+        public var graph: [GraphRow] = []
     }
 
     /// Clustered database and queries as faiss_bench.py draws them (latent 32, σ 1, ambient 0.2).
@@ -94,6 +109,7 @@ public enum SearchBenchmark {
             report.ivf.append(IVFRow(nprobe: np, recall: recall, batchedQueriesPerSecond: batched, singleQueriesPerSecond: single))
             progress("ivf nprobe \(np): R@\(k) \(recall), \(Int(batched)) q/s batched, \(Int(single)) q/s one at a time")
         }
+        if config.graph { measureGraph(config, db, qs, truth: truth, into: &report, progress: progress) }
         if config.scalarQuantized {
             var sq = FlatIndex(quantizer: ScalarQuantizer(training: db))
             sq.parameters = config.parameters
@@ -106,6 +122,28 @@ public enum SearchBenchmark {
             }
         }
         return report
+    }
+
+    /// The graph index: build time and memory, then recall and q/s (batched on every thread, and
+    /// one query at a time) at each beam width.
+    static func measureGraph(_ config: Configuration, _ db: Tensor, _ qs: Tensor, truth: [[SearchHit]],
+                             into report: inout Report, progress: (String) -> Void) {
+        let k = config.k
+        let graph = GraphIndex(dimension: db.shape[1], neighbors: config.graphNeighbors,
+                               efConstruction: config.graphEfConstruction, seed: config.seed)
+        graph.parameters = config.parameters
+        let start = Date()
+        graph.add(db)
+        report.graphBuildSeconds = Date().timeIntervalSince(start)
+        report.graphBytesPerRow = graph.bytesPerRow
+        progress("graph M \(config.graphNeighbors) efC \(config.graphEfConstruction): built in \(report.graphBuildSeconds) s, \(Int(graph.bytesPerRow)) bytes per row")
+        for ef in config.graphEfs {
+            let recall = SearchHit.recall(graph.search(qs, k: k, ef: ef), truth, k: k)
+            let batched = throughput(queries: qs, batch: qs.shape[0], budget: config.budget) { graph.search($0, k: k, ef: ef) }
+            let single = throughput(queries: qs, batch: 1, budget: config.budget / 2) { graph.search($0, k: k, ef: ef) }
+            report.graph.append(GraphRow(ef: ef, recall: recall, batchedQueriesPerSecond: batched, singleQueriesPerSecond: single))
+            progress("graph ef \(ef): R@\(k) \(recall), \(Int(batched)) q/s batched, \(Int(single)) q/s one at a time")
+        }
     }
 
     /// Queries per second searching consecutive batches of `batch` rows (one untimed warm-up)

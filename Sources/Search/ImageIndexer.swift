@@ -173,11 +173,26 @@ public struct ImageIndexer {
             }
         }
         report.rows = files.count
-        let wantIVF = build.approximate(rows: files.count)
+        let kind = build.kind(rows: files.count)
+        if kind == .graph {
+            // A graph grows by adding rows at the end: kept rows stay where they were, in front.
+            let order = sources.indices.sorted { a, b in
+                switch (sources[a].old, sources[b].old) {
+                case let (x?, y?): return x < y
+                case (.some, nil): return true
+                case (nil, .some): return false
+                case (nil, nil): return a < b
+                }
+            }
+            (files, sources) = (order.map { files[$0] }, order.map { sources[$0] })
+        }
         let kindMatches: Bool = {
-            guard let u = usable else { return false }
-            if case .ivf = u.storage { return wantIVF && (u.storage.quantizer != nil) == build.scalarQuantized }
-            return !wantIVF && (u.storage.quantizer != nil) == build.scalarQuantized
+            guard let u = usable, (u.storage.quantizer != nil) == build.scalarQuantized else { return false }
+            switch u.storage {
+            case .flat: return kind == .flat
+            case .ivf: return kind == .ivf
+            case .graph: return kind == .graph
+            }
         }()
         let nothingChanged = usable != nil && usable!.formatVersion == IndexFile.version && jobs.isEmpty && report.removed == 0 && kindMatches
             && rejects.elementsEqual(previous?.rejects ?? FileTable())

@@ -27,10 +27,12 @@ public struct SearchOptions: Sendable {
     /// Fold near-identical results (same bytes, or cosine between their embeddings above `dedupCosine`).
     public var dedup = false
     public var dedupCosine: Float = 0.98
-    /// Scan every row even when the index is approximate (IVF with every list probed).
+    /// Scan every row even when the index is approximate.
     public var exact = false
     /// IVF lists probed per query (default: the index's).
     public var nprobe: Int? = nil
+    /// Graph search beam (default: the index's); wider finds more of the true top k, slower.
+    public var ef: Int? = nil
     public init() {}
 }
 
@@ -155,6 +157,8 @@ public final class ImageSearch {
             hits = flat.search(queries, k: fetch)
         case .ivf(let ivf):
             hits = ivf.search(queries, k: fetch, nprobe: options.exact ? ivf.listCount : options.nprobe)
+        case .graph(let graph):
+            hits = options.exact ? graph.exactIndex.search(queries, k: fetch) : graph.search(queries, k: fetch, ef: options.ef)
         }
         return hits.map { list in
             var kept = list.filter { options.minScore == nil || $0.score >= options.minScore! }

@@ -1,6 +1,8 @@
 // Turns an (n, d) matrix of embeddings into searchable storage: exact flat rows below a size
-// threshold, inverted lists (k-means centres, optionally SQ8 codes) above it. An update may
-// reuse the previous centres while the collection has not grown or shrunk by more than 2×.
+// threshold, a proximity graph above it (inverted lists, k-means centres with optional SQ8
+// codes, when asked or when the rows are quantised). An update adds new rows to the previous
+// graph when the old rows are unchanged at its front, and may reuse the previous IVF centres
+// while the collection has not grown or shrunk by more than 2×.
 import Foundation
 import Neural
 import VectorIndex
@@ -8,12 +10,19 @@ import VectorIndex
 /// How rows become an index.
 public struct IndexBuildOptions: Sendable {
     public enum Mode: String, Sendable, CaseIterable {
-        /// Flat below `exactThreshold` rows, IVF at or above it.
+        /// Flat below `exactThreshold` rows, approximate at or above it.
         case automatic
         /// Always flat (exact).
         case exact
-        /// Always IVF (approximate).
+        /// Always approximate: a graph, or IVF when the rows are quantised.
         case approximate
+        /// Always IVF (inverted lists).
+        case ivf
+    }
+
+    /// The storage a build makes.
+    public enum Kind: Sendable {
+        case flat, ivf, graph
     }
 
     public var mode = Mode.automatic
@@ -23,28 +32,37 @@ public struct IndexBuildOptions: Sendable {
     public var scalarQuantized = false
     /// Lists; default about 4·√n.
     public var listCount: Int? = nil
+    /// Graph links per node (M) and build beam: at 1M × 256 clustered rows these reach
+    /// recall@10 0.95 with a search beam of about 64 (docs/search.md has the measurements).
+    public var graphNeighbors = 16
+    public var graphEfConstruction = 100
     public var seed: UInt64 = 1
 
     public init() {}
 
-    /// Whether `rows` rows get an IVF index.
-    public func approximate(rows: Int) -> Bool {
+    /// The storage `rows` rows get.
+    public func kind(rows: Int) -> Kind {
+        let approximate = scalarQuantized ? Kind.ivf : .graph
         switch mode {
-        case .automatic: return rows >= exactThreshold
-        case .exact: return false
-        case .approximate: return rows > 0
+        case .automatic: return rows >= exactThreshold ? approximate : .flat
+        case .exact: return .flat
+        case .approximate: return rows > 0 ? approximate : .flat
+        case .ivf: return rows > 0 ? .ivf : .flat
         }
     }
 }
 
 public enum IndexBuilder {
-    /// Storage for `rows` (n, d); `previous` offers centres to reuse when it is an IVF index of a
-    /// similar size. Flat Float32 storage takes the array without copying it.
+    /// Storage for `rows` (n, d); `previous` offers a graph to extend when its rows are the first
+    /// rows of `rows`, or centres to reuse when it is an IVF index of a similar size. Flat Float32
+    /// storage takes the array without copying it.
     public static func build(rows: Tensor, dimension d: Int, options: IndexBuildOptions,
                              previous: IndexStorage? = nil) -> IndexStorage {
         precondition(rows.rank == 2 && rows.shape[1] == d, "IndexBuilder: rows \(rows.shape), d \(d)")
         let n = rows.shape[0]
-        if !options.approximate(rows: n) {
+        let kind = options.kind(rows: n)
+        if kind == .graph { return .graph(graph(rows: rows, options: options, previous: previous)) }
+        if kind == .flat {
             if options.scalarQuantized && n > 0 {
                 var flat = FlatIndex(quantizer: ScalarQuantizer(training: rows))
                 flat.add(rows)
@@ -67,6 +85,25 @@ public enum IndexBuilder {
         return .ivf(index)
     }
 
+    /// A graph of `rows`: the previous one with the new rows added when its rows are exactly
+    /// the first ones (same links and build beam), else a new one.
+    static func graph(rows: Tensor, options: IndexBuildOptions, previous: IndexStorage?) -> GraphIndex {
+        let n = rows.shape[0], d = rows.shape[1]
+        if case .graph(let old) = previous, old.dimension == d, old.count <= n,
+           old.neighbors == options.graphNeighbors, old.efConstruction == options.graphEfConstruction,
+           rows.withUnsafeBufferPointer({ new in
+               old.rows.withUnsafeBufferPointer { o in o.count == 0 || memcmp(o.baseAddress!, new.baseAddress!, o.count * 4) == 0 }
+           }) {
+            let graph = old.copy()
+            graph.add(Tensor(shape: [n - old.count, d], data: Array(rows.data[(old.count * d)...])))
+            return graph
+        }
+        let graph = GraphIndex(dimension: d, neighbors: options.graphNeighbors,
+                               efConstruction: options.graphEfConstruction, seed: options.seed)
+        graph.add(rows)
+        return graph
+    }
+
     /// Every row in id order as Float32 (SQ8 codes decoded), (n, d).
     public static func allRows(of storage: IndexStorage) -> Tensor {
         let n = storage.count, d = storage.dimension
@@ -79,6 +116,8 @@ public enum IndexBuilder {
                 } else {
                     f.rows.withUnsafeBufferPointer { if n > 0 { o.baseAddress!.update(from: $0.baseAddress!, count: n * d) } }
                 }
+            case .graph(let g):
+                g.rows.withUnsafeBufferPointer { if n > 0 { o.baseAddress!.update(from: $0.baseAddress!, count: n * d) } }
             case .ivf(let ivf):
                 ivf.listIDs.withUnsafeBufferPointer { ids in
                     for (position, id) in ids.enumerated() {
@@ -103,6 +142,10 @@ public enum IndexBuilder {
                     } else {
                         f.rows.withUnsafeBufferPointer { (o.baseAddress! + i * d).update(from: $0.baseAddress! + id * d, count: d) }
                     }
+                }
+            case .graph(let g):
+                g.rows.withUnsafeBufferPointer {
+                    for (i, id) in ids.enumerated() { (o.baseAddress! + i * d).update(from: $0.baseAddress! + id * d, count: d) }
                 }
             case .ivf(let ivf):
                 var wanted: [Int64: [Int]] = [:]

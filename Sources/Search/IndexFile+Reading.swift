@@ -59,7 +59,7 @@ extension IndexFile {
                 ? "truncated or damaged: \(all.count) bytes, the header says \(declaredLength)"
                 : "damaged: \(all.count - declaredLength) unexpected bytes after the end the header gives")
         }
-        guard storageKind <= 1, element <= 1, d > 0, d < 1 << 20, n >= 0, lists >= 0, (storageKind == 1) == (lists > 0),
+        guard storageKind <= 2, element <= (storageKind == 2 ? 0 : 1), d > 0, d < 1 << 20, n >= 0, lists >= 0, (storageKind == 1) == (lists > 0),
               version == 1 || (flags & 2 != 0 && rowSum > 0 && rowSum <= 1 << 30) else {
             throw fail("damaged header (storage \(storageKind), element \(element), d \(d), lists \(lists))")
         }
@@ -69,8 +69,9 @@ extension IndexFile {
         guard !nOverflow, nd <= all.count, n <= all.count / 8 else { throw fail("damaged header (\(n) rows of \(d) in a \(all.count)-byte file)") }
         let (ld, lOverflow) = lists.multipliedReportingOverflow(by: d * 4)
         let blockSize = version == 2 ? Int(truncatingIfNeeded: rowSum) : 0
-        var expected: [Int?] = [nd, storageKind == 0 ? 0 : (lOverflow ? -1 : ld), lists == 0 ? 0 : (lists + 1) * 8,
+        var expected: [Int?] = [nd, storageKind != 1 ? 0 : (lOverflow ? -1 : ld), lists == 0 ? 0 : (lists + 1) * 8,
                                 storageKind == 1 ? n * 8 : 0, element == 1 ? 2 * d * 4 : 0, nil, nil, nil]
+        if storageKind == 2 { (expected[1], expected[2], expected[3]) = (24 + 9 * n, nil, nil) }
         if version == 2 { expected.append((nd + blockSize - 1) / blockSize * 4) }
         for i in 0..<layout.sections {
             let (end, overflow) = offsets[i].addingReportingOverflow(lengths[i])
@@ -113,6 +114,8 @@ extension IndexFile {
             } else {
                 storage = .flat(FlatIndex(dimension: d, rows: file.storage(of: Float.self, offset: offsets[0], count: n * d)))
             }
+        } else if storageKind == 2 {
+            storage = .graph(try graph(n: n, d: d, file: file, offsets: offsets, lengths: lengths, fail: fail))
         } else {
             let listOffsets = section(2).withMemoryRebound(to: Int64.self) { $0.map { Int($0.littleEndian) } }
             guard listOffsets.first == 0, listOffsets.last == n, zip(listOffsets, listOffsets.dropFirst()).allSatisfy({ $0 <= $1 }) else {
@@ -131,6 +134,32 @@ extension IndexFile {
                                      modelFingerprint: fingerprint, root: root)
         contents.formatVersion = version
         return contents
+    }
+
+    /// The graph of sections 0–3: rows and links borrowed from the mapping, every link checked.
+    static func graph(n: Int, d: Int, file: MappedFile, offsets: [Int], lengths: [Int],
+                      fail: (String) -> IndexFileError) throws -> GraphIndex {
+        let head = UnsafeRawBufferPointer(rebasing: file.bytes[offsets[1]..<(offsets[1] + lengths[1])])
+        var r = ByteReader(bytes: head, position: 0)
+        let m = Int(r.u32()), efConstruction = Int(r.u32()), entry = Int32(bitPattern: r.u32()), efSearch = Int(r.u32())
+        let seed = r.u64()
+        let upperOffset = (0..<n).map { Int64(bitPattern: head.loadUnaligned(fromByteOffset: 24 + 8 * $0, as: UInt64.self).littleEndian) }
+        let levels = Array(UnsafeRawBufferPointer(rebasing: head[(24 + 8 * n)...]))
+        guard (2...127).contains(m), lengths[2] == n * (2 * m + 1) * 4, lengths[3] % ((m + 1) * 4) == 0, efSearch > 0 else {
+            throw fail("damaged graph (M \(m), layer-0 section \(lengths[2]) bytes, upper section \(lengths[3]) bytes)")
+        }
+        do {
+            let graph = try GraphIndex(
+                dimension: d, neighbors: m, efConstruction: efConstruction, seed: seed,
+                rows: file.storage(of: Float.self, offset: offsets[0], count: n * d), levels: levels,
+                links0: file.storage(of: Int32.self, offset: offsets[2], count: lengths[2] / 4),
+                upper: file.storage(of: Int32.self, offset: offsets[3], count: lengths[3] / 4),
+                upperOffset: upperOffset, entryPoint: entry)
+            graph.efSearch = efSearch
+            return graph
+        } catch let e as GraphPartsError {
+            throw fail("damaged \(e.description)")
+        }
     }
 
     /// Checks a file table's sizes and path offsets and maps it (no strings made).

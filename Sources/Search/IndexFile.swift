@@ -8,12 +8,17 @@
 //   8   format version UInt32 (2)        12  flags UInt32 (bit 1: row block CRCs present)
 //   16  header size UInt32 (256)         20  reserved UInt32 (0)
 //   24  row count UInt64                 32  dimension UInt32
-//   36  storage UInt32 (0 flat, 1 IVF)   40  element UInt32 (0 float32, 1 SQ8 codes)
+//   36  storage UInt32 (0 flat, 1 IVF, 2 graph)   40  element UInt32 (0 float32, 1 SQ8 codes)
 //   44  IVF list count UInt32 (0 for flat)
 //   48  section table, 9 × (offset UInt64, length UInt64), in this order:
 //         0 rows       n×d Float32 or n×d UInt8 (IVF: in list order)
 //         1 centroids  lists×d Float32            2 list offsets  (lists+1) × Int64
 //         3 list ids   n × Int64 (row id of each list position)
+//       a graph (rows in id order, Float32) uses sections 1–3 for its links instead:
+//         1 graph      M UInt32, efConstruction UInt32, entry point Int32, efSearch UInt32,
+//                      seed UInt64, n × Int64 upper-list offsets (−1: layer 0 only), n × UInt8 layers
+//         2 layer 0    n × (2M+1) Int32: a count, then the neighbour ids
+//         3 upper      Σ layers × (M+1) Int32, node after node, layer 1 first
 //         4 sq8        d Float32 minimum, then d Float32 step
 //         5 files      file table (below), row i = file i    6 rejects  file table of undecodable files
 //         7 meta       3 strings (UInt32 length + UTF-8): model path, model fingerprint, root folder
@@ -53,11 +58,13 @@ public struct IndexedFile: Sendable, Equatable, Hashable {
 public enum IndexStorage: Sendable {
     case flat(FlatIndex)
     case ivf(IVFIndex)
+    case graph(GraphIndex)
 
     public var count: Int {
         switch self {
         case .flat(let f): return f.count
         case .ivf(let i): return i.count
+        case .graph(let g): return g.count
         }
     }
 
@@ -65,6 +72,7 @@ public enum IndexStorage: Sendable {
         switch self {
         case .flat(let f): return f.dimension
         case .ivf(let i): return i.dimension
+        case .graph(let g): return g.dimension
         }
     }
 
@@ -72,15 +80,18 @@ public enum IndexStorage: Sendable {
         switch self {
         case .flat(let f): return f.quantizer
         case .ivf(let i): return i.quantizer
+        case .graph: return nil
         }
     }
 
-    /// "exact" or "approximate (IVF, N lists)", with ", SQ8" when quantised; for messages.
+    /// "exact", "approximate (IVF, N lists)" or "approximate (graph, M links)", with ", SQ8"
+    /// when quantised; for messages.
     public var kindDescription: String {
         let sq = quantizer == nil ? "" : ", SQ8"
         switch self {
         case .flat: return "exact (flat\(sq))"
         case .ivf(let i): return "approximate (IVF, \(i.listCount) lists\(sq))"
+        case .graph(let g): return "approximate (graph, \(g.neighbors) links per node)"
         }
     }
 }
@@ -171,6 +182,9 @@ public enum IndexFile {
             sections[1] = bytes(of: ivf.centroids.data)
             sections[2] = bytes(of: ivf.listOffsets.map(Int64.init))
             sections[3] = ivf.listIDs.withUnsafeBufferPointer { Array(UnsafeRawBufferPointer($0)) }
+        } else if case .graph(let graph) = s {
+            storageKind = 2
+            (sections[1], sections[2], sections[3]) = graphSections(graph)
         }
         if let q = s.quantizer { sections[4] = bytes(of: q.minimum + q.step) }
         sections[5] = fileTable(contents.files)
@@ -237,7 +251,22 @@ public enum IndexFile {
         case .ivf(let i):
             if i.quantizer != nil { return try i.listCodes.withUnsafeBufferPointer { try body(UnsafeRawBufferPointer($0)) } }
             return try i.listRows.withUnsafeBufferPointer { try body(UnsafeRawBufferPointer($0)) }
+        case .graph(let g):
+            return try g.rows.withUnsafeBufferPointer { try body(UnsafeRawBufferPointer($0)) }
         }
+    }
+
+    /// A graph's sections 1–3: its parameters, upper offsets and layers; its layer-0 lists; its
+    /// upper lists.
+    static func graphSections(_ g: GraphIndex) -> ([UInt8], [UInt8], [UInt8]) {
+        var head = ByteWriter()
+        head.u32(UInt32(g.neighbors)); head.u32(UInt32(g.efConstruction))
+        head.u32(UInt32(bitPattern: g.entryPoint)); head.u32(UInt32(g.efSearch)); head.u64(g.seed)
+        head.raw(bytes(of: g.upperOffset.map(\.littleEndian)))
+        head.raw(g.levels)
+        let links0 = g.links0.withUnsafeBufferPointer { Array(UnsafeRawBufferPointer($0)) }
+        let upper = g.upper.withUnsafeBufferPointer { Array(UnsafeRawBufferPointer($0)) }
+        return (head.bytes, links0, upper)
     }
 
     static func bytes<T: BitwiseCopyable>(of values: [T]) -> [UInt8] {

@@ -40,7 +40,7 @@ struct GEMMBenchCommand: ParsableCommand {
         if let threads { Threads.count = threads }
         var rows: [GEMMBenchmarkRow] = []
         if !json {
-            Console.error("OpenBLAS kernel \(GEMMThreads.coreName), \(Threads.count) threads")
+            Console.error(machineLine())
             print(pad("shape", 26) + pad("m", 9) + pad("n", 6) + pad("k", 6) + pad("ours GF/s", 11) + pad("cblas GF/s", 11) + "ratio")
         }
         for shape in GEMMBenchmark.standardShapes(batch: batch) {
@@ -68,9 +68,10 @@ struct GEMMBenchCommand: ParsableCommand {
         }
         if json {
             struct Report: Encodable {
-                let kernel: String; let threads: Int; let rows: [GEMMBenchmarkRow]; let convolutions: [ConvolutionRow]
+                let processor: String; let simd: [String]; let kernel: String; let threads: Int
+                let rows: [GEMMBenchmarkRow]; let convolutions: [ConvolutionRow]
             }
-            try Console.printJSON(Report(kernel: GEMMThreads.coreName, threads: Threads.count, rows: rows,
+            try Console.printJSON(Report(processor: Processor.current.name, simd: Processor.current.simdFeatures, kernel: BLASKernel.current, threads: Threads.count, rows: rows,
                                          convolutions: convolutions))
         }
     }
@@ -103,7 +104,7 @@ struct TrainBenchCommand: ParsableCommand {
         if architecture.arch == .standard && architecture.norm == nil && architecture.positionEmbeddings == nil {
             configuration = .reference
         }
-        if !json { Console.error("OpenBLAS kernel \(GEMMThreads.coreName), \(Threads.count) threads; norm \(configuration.normalization.rawValue), position embeddings \(configuration.positionEmbeddings)") }
+        if !json { Console.error(machineLine() + "; norm \(configuration.normalization.rawValue), position embeddings \(configuration.positionEmbeddings)") }
         var rows: [TrainingBenchmark.Row] = []
         for b in batch {
             let row = TrainingBenchmark.throughput(batch: b, configuration: configuration, steps: steps)
@@ -112,8 +113,11 @@ struct TrainBenchCommand: ParsableCommand {
         }
         let profile = noProfile ? [] : TrainingBenchmark.profile(batch: batch.last ?? 128, configuration: configuration)
         if json {
-            struct Report: Encodable { let kernel: String; let rows: [TrainingBenchmark.Row]; let profile: [TrainingBenchmark.ProfileEntry] }
-            try Console.printJSON(Report(kernel: GEMMThreads.coreName, rows: rows, profile: profile))
+            struct Report: Encodable {
+                let processor: String; let simd: [String]; let kernel: String
+                let rows: [TrainingBenchmark.Row]; let profile: [TrainingBenchmark.ProfileEntry]
+            }
+            try Console.printJSON(Report(processor: Processor.current.name, simd: Processor.current.simdFeatures, kernel: BLASKernel.current, rows: rows, profile: profile))
             return
         }
         if !profile.isEmpty {
@@ -133,4 +137,12 @@ struct ConvolutionRow: Encodable {
     enum CodingKeys: String, CodingKey {
         case label, convMilliseconds = "conv_ms", gemmMilliseconds = "gemm_ms"
     }
+}
+
+/// "AMD EPYC 9B45 (avx512_bf16, avx512f, avx2, fma); OpenBLAS kernel Cooperlake (the best for
+/// this processor); 2 threads": what every benchmark states before its figures.
+func machineLine() -> String {
+    let processor = Processor.current
+    let features = processor.simdFeatures.prefix(6).joined(separator: ", ")
+    return "\(processor.name)\(features.isEmpty ? "" : " (\(features))"); \(BLASKernel.summary()); \(Threads.count) threads"
 }

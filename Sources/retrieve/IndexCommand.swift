@@ -15,7 +15,7 @@ struct IndexCommand: ParsableCommand {
         discussion: """
             Walks DIR recursively (hidden files and folders skipped) and takes every PNG or JPEG, recognised by its bytes, not its name. The index goes to DIR/.retrieve/index.rtrv unless --index says otherwise; retrieve query finds it from DIR or any folder below, as git finds .git. The model is recorded (path and fingerprint), so later runs and queries need no --model; the first run does.
 
-            Re-running is incremental: only new or changed pictures are encoded (size and time, then the content hash), deleted ones dropped; an unchanged folder is not rewritten. A different model re-encodes everything. Below 50,000 pictures the index is exact (flat); above, approximate (IVF); --exact or --approximate decide instead.
+            Re-running is incremental: only new or changed pictures are encoded (size and time, then the content hash), deleted ones dropped; an unchanged folder is not rewritten. A different model re-encodes everything. Below 50,000 pictures the index is exact (flat); above, approximate: a proximity graph (HNSW), or inverted lists (IVF) with --sq8 or --ivf. --exact, --approximate and --ivf decide whatever the size. A graph grows in place: new pictures are added to it, and only a removed or changed picture rebuilds it.
 
             Pictures that cannot be decoded are skipped and listed with the reason. So are damaged ones: a JPEG whose compressed data is corrupt decodes only with libjpeg guessing part of the picture (it warns "corrupt JPEG data"); --keep-damaged indexes them anyway, still listed. Every checksum of the index file is checked whenever it is opened (rows included, per 1 MiB block); a damaged or older index is rebuilt from the pictures (rows of an older, intact index are reused).
 
@@ -48,8 +48,11 @@ struct IndexCommand: ParsableCommand {
     @Flag(help: "Exact (flat) index whatever the size.")
     var exact = false
 
-    @Flag(help: "Approximate (IVF) index whatever the size.")
+    @Flag(help: "Approximate index (a graph; IVF with --sq8) whatever the size.")
     var approximate = false
+
+    @Flag(help: "Approximate index of inverted lists (IVF), whatever the size.")
+    var ivf = false
 
     @Flag(help: "Store rows as 8-bit codes (4× smaller; slightly less exact scores).")
     var sq8 = false
@@ -70,7 +73,7 @@ struct IndexCommand: ParsableCommand {
     var fromNpy: String?
 
     func validate() throws {
-        if exact && approximate { throw ValidationError("--exact and --approximate exclude each other") }
+        if [exact, approximate, ivf].filter({ $0 }).count > 1 { throw ValidationError("--exact, --approximate and --ivf exclude each other") }
         guard batch > 0 else { throw ValidationError("--batch must be positive, got \(batch)") }
     }
 
@@ -87,7 +90,7 @@ struct IndexCommand: ParsableCommand {
 
     var buildOptions: IndexBuildOptions {
         var o = IndexBuildOptions()
-        o.mode = exact ? .exact : approximate ? .approximate : .automatic
+        o.mode = exact ? .exact : approximate ? .approximate : ivf ? .ivf : .automatic
         o.scalarQuantized = sq8
         return o
     }

@@ -58,17 +58,21 @@ struct QueryCommand: ParsableCommand {
     @Option(help: ArgumentHelp("A picture as the query (image → image).", valueName: "path"))
     var image: String?
 
-    @Flag(help: "Exact search even on an approximate (IVF) index.")
+    @Flag(help: "Exact search even on an approximate (graph or IVF) index.")
     var exact = false
 
-    @Option(help: "IVF lists probed per query (approximate indexes).")
+    @Option(help: "IVF lists probed per query (IVF indexes).")
     var nprobe: Int?
+
+    @Option(help: "Search beam of a graph index (default 64): wider finds more of the true top k, slower.")
+    var ef: Int?
 
     func validate() throws {
         let given = [text != nil, queries != nil, image != nil].filter { $0 }.count
         guard given == 1 else { throw ValidationError("give exactly one of TEXT, --queries FILE or --image PATH") }
         guard k > 0 else { throw ValidationError("-k must be positive, got \(k)") }
         if let nprobe, nprobe <= 0 { throw ValidationError("--nprobe must be positive, got \(nprobe)") }
+        if let ef, ef <= 0 { throw ValidationError("--ef must be positive, got \(ef)") }
         if let grid, !grid.lowercased().hasSuffix(".png") { throw ValidationError("--grid writes a PNG: name it .png") }
     }
 
@@ -79,6 +83,7 @@ struct QueryCommand: ParsableCommand {
         options.dedup = dedup
         options.exact = exact
         options.nprobe = nprobe
+        options.ef = ef
         return options
     }
 

@@ -27,7 +27,10 @@ struct Retrieve: ParsableCommand {
                       QueryCommand.self, SynthCommand.self, BenchCommand.self]
     )
 
+    /// Starts again with the best BLAS kernel where OpenBLAS fell back by itself, then runs the
+    /// command through ExitStatus.
     static func main() {
+        BLASRestart.ifNeeded()
         ExitStatus.main(Self.self)
     }
 }

@@ -45,6 +45,18 @@ struct SearchBenchCommand: ParsableCommand {
     @Option(help: "Search and k-means threads (default: every core).")
     var threads: Int?
 
+    @Option(parsing: .upToNextOption, help: "Beam widths (ef) for the graph index.")
+    var ef: [Int] = [16, 32, 64, 128, 256]
+
+    @Option(help: "Links per node (M) of the graph index.")
+    var graphNeighbors = 16
+
+    @Option(help: "Build beam (efConstruction) of the graph index.")
+    var graphEfConstruction = 100
+
+    @Flag(help: "Leave the graph index out.")
+    var noGraph = false
+
     @Option(help: "Seconds per throughput figure.")
     var budget = 2.0
 
@@ -73,6 +85,8 @@ struct SearchBenchCommand: ParsableCommand {
         }
         config.budget = budget
         config.scalarQuantized = false
+        (config.graph, config.graphEfs) = (!noGraph, ef)
+        (config.graphNeighbors, config.graphEfConstruction) = (graphNeighbors, graphEfConstruction)
         var database: Tensor?, queryVectors: Tensor?
         if let db, let queriesFile {
             database = try NPYReader.read(path: db)
@@ -87,14 +101,23 @@ struct SearchBenchCommand: ParsableCommand {
                             ivf: report.ivf.map { .init(nprobe: $0.nprobe, qps: $0.singleQueriesPerSecond,
                                                         qps_batched: $0.batchedQueriesPerSecond, recall10: $0.recall) },
                             load_s: load, nlist: report.listCount, train_s: report.trainSeconds,
-                            add_s: report.addSeconds)
+                            add_s: report.addSeconds, graph: report.graph, graph_build_s: report.graphBuildSeconds,
+                            graph_bytes_per_row: report.graphBytesPerRow)
         if json { return try Console.printJSON(result) }
+        print(machineLine())
         print("\(report.count) rows × \(report.dimension), \(report.queries) queries, k \(report.k)")
         print(pad("flat queries", 14) + "q/s")
         for f in result.flat { print(pad("\(f.queries)", 14) + fixed(f.qps, 1)) }
         print("IVF nlist \(report.listCount), trained in \(fixed(report.trainSeconds, 1)) s, rows added in \(fixed(report.addSeconds, 1)) s")
         print(pad("nprobe", 8) + pad("recall@10", 11) + pad("q/s (1 at a time)", 19) + "q/s (batch)")
         for r in result.ivf { print(pad("\(r.nprobe)", 8) + pad(fixed(r.recall10, 3), 11) + pad(fixed(r.qps, 0), 19) + fixed(r.qps_batched, 0)) }
+        if !report.graph.isEmpty {
+            print("graph M \(graphNeighbors) efC \(graphEfConstruction), built in \(fixed(report.graphBuildSeconds, 1)) s, \(fixed(report.graphBytesPerRow, 0)) bytes per row")
+            print(pad("ef", 8) + pad("recall@10", 11) + pad("q/s (1 at a time)", 19) + "q/s (batch)")
+            for r in report.graph {
+                print(pad("\(r.ef)", 8) + pad(fixed(r.recall, 3), 11) + pad(fixed(r.singleQueriesPerSecond, 0), 19) + fixed(r.batchedQueriesPerSecond, 0))
+            }
+        }
         print("index file open + one query: \(fixed(load, 3)) s")
     }
 
@@ -124,5 +147,8 @@ struct SearchBenchCommand: ParsableCommand {
         let nlist: Int
         let train_s: Double
         let add_s: Double
+        let graph: [SearchBenchmark.GraphRow]
+        let graph_build_s: Double
+        let graph_bytes_per_row: Double
     }
 }

@@ -100,6 +100,9 @@ struct TrainCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Metrics file (JSON lines).", valueName: "file"))
     var metrics: String?
 
+    @Flag(help: "Say which processor, SIMD features, BLAS kernel and thread count the run uses.")
+    var verbose = false
+
     @Flag(help: "Print the final summary as JSON.")
     var json = false
 
@@ -144,6 +147,7 @@ struct TrainCommand: ParsableCommand {
 
     func run() throws {
         _ = LargeAllocations.keepInProcess()
+        if verbose { Console.error(machineLine()) }
         let files = TrainingFiles(model: URL(fileURLWithPath: out))
         let initial = try initialModel.map { try ModelFile.read(from: URL(fileURLWithPath: $0)).model }
         let configuration = resume ? try TrainingState.configuration(at: files.state)

@@ -1,6 +1,6 @@
 // Damage to an index file is never served: a flipped bit in every class of byte (header, section
-// table, rows, IVF tables, SQ8 ranges, stamps, path offsets, paths, metadata, row CRCs, padding,
-// trailer) of flat, IVF and SQ8 files is refused on open, with one line naming the file, what is
+// table, rows, IVF tables, graph links, SQ8 ranges, stamps, path offsets, paths, metadata, row CRCs, padding,
+// trailer) of flat, IVF, graph and SQ8 files is refused on open, with one line naming the file, what is
 // damaged and the command that rebuilds it. Version 1 files (fixtures/index) are still read and
 // checked. The CRC-32C kernel gives the standard values at both levels.
 import CKernels
@@ -35,7 +35,7 @@ struct IndexFileDamageTests {
         return out
     }
 
-    @Test(arguments: [(IndexBuildOptions.Mode.exact, false), (.exact, true), (.approximate, false), (.approximate, true)])
+    @Test(arguments: [(IndexBuildOptions.Mode.exact, false), (.exact, true), (.approximate, false), (.approximate, true), (.ivf, false)])
     func aFlippedBitAnywhereIsRefused(mode: IndexBuildOptions.Mode, sq8: Bool) throws {
         let url = try IndexFileTests.folder().appendingPathComponent("index.rtrv")
         try IndexFile.write(IndexFileTests.contents(mode: mode, sq8: sq8).0, to: url)

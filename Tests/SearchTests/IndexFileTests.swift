@@ -1,4 +1,4 @@
-// Index file: a round trip searches like the in-memory index (flat, IVF, SQ8) with rows mapped,
+// Index file: a round trip searches like the in-memory index (flat, IVF, SQ8, graph) with rows mapped,
 // not copied; truncated, foreign and future files are refused in one line naming the file and
 // the fix; an interrupted write leaves the previous index whole and no temp file. Bit flips are
 // in IndexFileDamageTests.swift.
@@ -34,10 +34,11 @@ struct IndexFileTests {
         switch s {
         case .flat(let f): return f.search(q, k: 7)
         case .ivf(let i): return i.search(q, k: 7, nprobe: 3)
+        case .graph(let g): return g.search(q, k: 7, ef: 20)
         }
     }
 
-    @Test(arguments: [(IndexBuildOptions.Mode.exact, false), (.exact, true), (.approximate, false), (.approximate, true)])
+    @Test(arguments: [(IndexBuildOptions.Mode.exact, false), (.exact, true), (.approximate, false), (.approximate, true), (.ivf, false)])
     func roundTripSearchesLikeMemory(mode: IndexBuildOptions.Mode, sq8: Bool) throws {
         let (original, rows) = Self.contents(mode: mode, sq8: sq8)
         let url = try Self.folder().appendingPathComponent("index.rtrv")
@@ -53,6 +54,7 @@ struct IndexFileTests {
         switch read.storage {
         case .flat(let f): #expect(sq8 ? f.codes.isBorrowed : f.rows.isBorrowed)
         case .ivf(let i): #expect((sq8 ? i.listCodes.isBorrowed : i.listRows.isBorrowed) && i.listIDs.isBorrowed)
+        case .graph(let g): #expect(g.rows.isBorrowed && g.links0.isBorrowed && (g.upper.count == 0 || g.upper.isBorrowed))
         }
         // Every row survives, in id order.
         #expect(IndexBuilder.allRows(of: read.storage).data == IndexBuilder.allRows(of: original.storage).data)

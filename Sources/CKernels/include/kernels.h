@@ -46,6 +46,48 @@ void rk_set_crc32c_level(int level);
 /// Atomically adds v to *p and returns the old value (relaxed): a shared work counter.
 ptrdiff_t rk_fetch_add(ptrdiff_t *p, ptrdiff_t v);
 
+/// A spin lock word (0 free): guards one node's neighbour lists while a graph is built.
+void rk_spin_lock(int32_t *lock);
+void rk_spin_unlock(int32_t *lock);
+
+/// One scored node.
+typedef struct { float score; int32_t id; } rk_hit;
+
+/// A proximity graph over rows (row i at rows + i·d). Node i's list at layer 0 is
+/// links0[i·stride0 ...]: a count, then the neighbour ids; at layer l ≥ 1 it is
+/// upper[upperOffset[i] + (l−1)·strideUp ...], the same way. `locks` (one word per node) is
+/// non-NULL while the graph is built, NULL when it is only searched.
+typedef struct {
+    const float *rows;
+    ptrdiff_t d;
+    const int32_t *links0;
+    ptrdiff_t stride0;
+    const int32_t *upper;
+    const int64_t *upperOffset;
+    ptrdiff_t strideUp;
+    int32_t *locks;
+} rk_graph;
+
+/// Per-thread scratch of a search: a visited stamp per node and two heaps of `capacity` hits.
+typedef struct {
+    uint32_t *visited;
+    uint32_t generation;
+    ptrdiff_t nodes;
+    rk_hit *candidates;
+    rk_hit *results;
+    ptrdiff_t capacity;
+} rk_graph_workspace;
+
+/// Greedy descent at `layer` from `entry` (score *entry_score): the best node reachable by
+/// always moving to a better neighbour; its score goes to *entry_score.
+int32_t rk_graph_greedy(const rk_graph *g, const float *q, int32_t entry, float *entry_score, int layer);
+
+/// Best-first beam search of width `ef` at `layer` from `entries`; writes the hits found, best
+/// first, to `out` (room for ef) and returns their count. Workspace heaps need room for the
+/// beam plus one list of neighbours more than ef.
+ptrdiff_t rk_graph_search(const rk_graph *g, rk_graph_workspace *w, const float *q,
+                          const rk_hit *entries, ptrdiff_t entry_count, ptrdiff_t ef, int layer, rk_hit *out);
+
 #ifdef __cplusplus
 }
 #endif

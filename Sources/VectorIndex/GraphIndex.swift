@@ -1,0 +1,157 @@
+// Approximate search on a proximity graph (HNSW, Malkov & Yashunin): every row is a node linked
+// to its near neighbours on layer 0 and, for a geometrically thinning subset, on upper layers
+// too. A query descends greedily from the top entry point and then runs a best-first beam of
+// width `ef` on layer 0; its work grows like log n, not like IVF's √n. Rows are kept in add
+// order (memory-mappable), links in fixed-stride Int32 lists. Building is in
+// GraphIndex+Build.swift, the beam itself in CKernels (graph.c).
+import CKernels
+import Foundation
+import Neural
+
+/// A graph index of (n, d) rows; ids are add order, as in `FlatIndex`. Searching is safe from
+/// several threads at once; adding is not (and excludes searching meanwhile).
+public final class GraphIndex: @unchecked Sendable {
+    public let dimension: Int
+    /// Links per node on the upper layers (M); layer 0 keeps twice as many.
+    public let neighbors: Int
+    /// Beam width while building: larger builds slower and searches better.
+    public let efConstruction: Int
+    /// Beam width of a search unless `search` is given another (at least k).
+    public var efSearch = 64
+    public var parameters = SearchParameters()
+
+    /// Rows in add order, (count, dimension).
+    public internal(set) var rows: RowStorage<Float>
+    /// Node i's top layer.
+    public internal(set) var levels: [UInt8]
+    /// Layer-0 lists, `stride0` Int32 per node: a count, then the neighbour ids.
+    public internal(set) var links0: RowStorage<Int32>
+    /// Upper-layer lists of the nodes above layer 0, `strideUp` Int32 per layer, from `upperOffset[i]`.
+    public internal(set) var upper: RowStorage<Int32>
+    public internal(set) var upperOffset: [Int64]
+    public internal(set) var entryPoint: Int32 = -1
+    public internal(set) var seed: UInt64
+
+    public var count: Int { levels.count }
+    var stride0: Int { 2 * neighbors + 1 }
+    var strideUp: Int { neighbors + 1 }
+    /// How fast the layers thin out: P(level ≥ l) = M^−l.
+    var levelScale: Double { 1 / log(Double(max(2, neighbors))) }
+
+    public init(dimension: Int, neighbors: Int = 16, efConstruction: Int = 100, seed: UInt64 = 1) {
+        precondition(dimension > 0, "GraphIndex: dimension must be positive, got \(dimension)")
+        precondition(neighbors >= 2 && neighbors <= 127, "GraphIndex: neighbours per node must be 2…127, got \(neighbors)")
+        precondition(efConstruction >= neighbors, "GraphIndex: efConstruction \(efConstruction) below M \(neighbors)")
+        self.dimension = dimension
+        self.neighbors = neighbors
+        self.efConstruction = efConstruction
+        self.seed = seed
+        rows = RowStorage()
+        levels = []
+        links0 = RowStorage()
+        upper = RowStorage()
+        upperOffset = []
+    }
+
+    /// The top layer of the graph (−1 when empty).
+    public var topLevel: Int { entryPoint < 0 ? -1 : Int(levels[Int(entryPoint)]) }
+
+    /// Bytes per row: the row itself, its layer-0 list and its share of the upper lists.
+    public var bytesPerRow: Double {
+        guard count > 0 else { return 0 }
+        return Double(rows.count * 4 + links0.count * 4 + upper.count * 4 + upperOffset.count * 8 + levels.count) / Double(count)
+    }
+
+    /// The k best rows of each query, best first; `ef` (≥ k) widens the beam for better recall.
+    /// Queries are spread over `parameters.threads` threads.
+    public func search(_ queries: Tensor, k: Int, ef: Int? = nil) -> [[SearchHit]] {
+        precondition(queries.rank == 2 && queries.shape[1] == dimension,
+                     "GraphIndex: queries \(queries.shape), dimension \(dimension)")
+        let q = queries.shape[0]
+        guard count > 0, k > 0, q > 0 else { return [[SearchHit]](repeating: [], count: q) }
+        let beam = max(k, ef ?? efSearch)
+        var results = [[SearchHit]](repeating: [], count: q)
+        let slots = max(1, min(parameters.threads, q))
+        let workspaces = (0..<slots).map { _ in GraphWorkspace(nodes: count, capacity: beam + 2 * neighbors + 8) }
+        queries.withUnsafeBufferPointer { pq in
+            results.withUnsafeMutableBufferPointer { out in
+                let base = out.baseAddress!
+                withGraph { graph in
+                    parallelItems(q, slots: slots) { slot, i in
+                        let found = beamSearch(graph, workspaces[slot], pq.baseAddress! + i * dimension, ef: beam)
+                        base[i] = found.prefix(k).map { SearchHit(id: Int($0.id), score: $0.score) }
+                    }
+                }
+            }
+        }
+        return results
+    }
+
+    /// Descends from the entry point to layer 1 greedily, then beams layer 0: the hits, best first.
+    func beamSearch(_ graph: UnsafePointer<rk_graph>, _ workspace: GraphWorkspace, _ q: UnsafePointer<Float>,
+                    ef: Int) -> ArraySlice<rk_hit> {
+        var entry = entryPoint
+        var entryScore = rk_dot(q, graph.pointee.rows + Int(entry) * dimension, dimension)
+        for layer in stride(from: topLevel, to: 0, by: -1) {
+            entry = rk_graph_greedy(graph, q, entry, &entryScore, Int32(layer))
+        }
+        return workspace.search(graph, q, entries: [rk_hit(score: entryScore, id: entry)], ef: ef, layer: 0)
+    }
+
+    /// The C view of the graph for `body`; while building, `locks` holds a lock word per node.
+    func withGraph<R>(locks: UnsafeMutablePointer<Int32>? = nil, _ body: (UnsafePointer<rk_graph>) -> R) -> R {
+        rows.withUnsafeBufferPointer { r in
+            links0.withUnsafeBufferPointer { l0 in
+                upper.withUnsafeBufferPointer { up in
+                    upperOffset.withUnsafeBufferPointer { offsets in
+                        var graph = rk_graph(rows: r.baseAddress, d: dimension, links0: l0.baseAddress, stride0: stride0,
+                                             upper: up.baseAddress, upperOffset: offsets.baseAddress, strideUp: strideUp,
+                                             locks: locks)
+                        return body(&graph)
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A search's scratch: visited stamps for every node and the two heaps, reused across queries.
+final class GraphWorkspace {
+    private var visited: [UInt32]
+    private var candidates: [rk_hit]
+    private var results: [rk_hit]
+    private var generation: UInt32 = 0
+    private var out: [rk_hit] = []
+
+    init(nodes: Int, capacity: Int) {
+        visited = [UInt32](repeating: 0, count: nodes)
+        candidates = [rk_hit](repeating: rk_hit(), count: capacity)
+        results = [rk_hit](repeating: rk_hit(), count: capacity)
+    }
+
+    /// The beam of width `ef` at `layer` from `entries`: the hits, best first.
+    func search(_ graph: UnsafePointer<rk_graph>, _ q: UnsafePointer<Float>, entries: [rk_hit], ef: Int,
+                layer: Int) -> ArraySlice<rk_hit> {
+        if out.count < ef { out = [rk_hit](repeating: rk_hit(), count: ef) }
+        if candidates.count < ef + 300 {
+            candidates = [rk_hit](repeating: rk_hit(), count: ef + 300)
+            results = candidates
+        }
+        let nodes = visited.count, capacity = candidates.count
+        let n = visited.withUnsafeMutableBufferPointer { v in
+            candidates.withUnsafeMutableBufferPointer { c in
+                results.withUnsafeMutableBufferPointer { r in
+                    out.withUnsafeMutableBufferPointer { o in
+                        var w = rk_graph_workspace(visited: v.baseAddress, generation: generation, nodes: nodes,
+                                                   candidates: c.baseAddress, results: r.baseAddress, capacity: capacity)
+                        defer { generation = w.generation }
+                        return entries.withUnsafeBufferPointer { e in
+                            rk_graph_search(graph, &w, q, e.baseAddress, e.count, ef, Int32(layer), o.baseAddress)
+                        }
+                    }
+                }
+            }
+        }
+        return out[0..<n]
+    }
+}
