@@ -21,6 +21,7 @@ struct QueryCommand: ParsableCommand {
               retrieve query "a blue square" --grid results.png
               retrieve query --queries questions.txt --grid sheet.png   (sheet-1.png, sheet-2.png, …)
               retrieve query --image photos/cat.jpg
+              retrieve query '"a red circle" + @photos/cat.jpg - 0.5*"blue"'   (docs/serve.md: the query language)
             """
     )
 
@@ -100,7 +101,7 @@ struct QueryCommand: ParsableCommand {
             } else {
                 texts = [text!]
             }
-            let answer = try search.search(texts: texts, options: options)
+            let answer = try queries == nil ? search.search(query: texts[0], options: options) : search.search(texts: texts, options: options)
             for (query, words) in zip(texts, answer.unknownWords) where !words.isEmpty {
                 Console.error("warning: the model does not know \(words.map { "\"\($0)\"" }.joined(separator: ", ")) in \"\(query)\"; searching with the other words")
             }
