@@ -3,7 +3,7 @@
 import ArgumentParser
 
 @main
-struct Retrieve: ParsableCommand {
+struct Retrieve: AsyncParsableCommand {  // async for serve; the other commands run as before
     static let configuration = CommandConfiguration(
         commandName: "retrieve",
         abstract: "Train an image–text retrieval model on your captioned images and search images by text.",
@@ -14,11 +14,12 @@ struct Retrieve: ParsableCommand {
               retrieve eval --model model.safetensors --data captions.tsv --on test
               retrieve index photos --model model.safetensors
               retrieve query "a red circle" -k 5             (from inside photos/)
+              retrieve serve photos                           a web page and a JSON API
               retrieve synth --out shapes --count 3000        generate the bundled data set
               retrieve bench gemm                             measure the GEMM engine
             """,
         version: "0.1.0",
         subcommands: [DemoCommand.self, TrainCommand.self, EvalCommand.self, DoctorCommand.self, IndexCommand.self,
-                      QueryCommand.self, SynthCommand.self, BenchCommand.self]
+                      QueryCommand.self, ServeCommand.self, SynthCommand.self, BenchCommand.self]
     )
 }
