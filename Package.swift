@@ -50,8 +50,10 @@ let package = Package(
         .testTarget(name: "RetrievalTests", dependencies: ["Retrieval", "Datasets", "Benchmarks", "Vision", "Text", "Neural"]),
         .testTarget(name: "BenchmarksTests", dependencies: ["Benchmarks", "Neural"]),
         .testTarget(name: "SearchTests", dependencies: ["Search", "Retrieval", "Datasets", "VectorIndex", "Vision", "Neural"]),
-        // The HTTP API over a real loopback server, and the page in a real (headless) browser.
+        // The HTTP API over a live loopback server with Hummingbird's testing library, the binary,
+        // and the page in headless Chromium.
         .testTarget(name: "ServeTests", dependencies: ["Serve", "retrieve", "Search", "Retrieval", "Datasets", "VectorIndex", "Vision", "Neural",
+                                                       .product(name: "Hummingbird", package: "hummingbird"),
                                                        .product(name: "HummingbirdTesting", package: "hummingbird")]),
         // The command-line tool run as a user runs it: exit codes, messages, files.
         .testTarget(name: "CLITests", dependencies: ["retrieve"]),

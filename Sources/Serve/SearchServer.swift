@@ -38,7 +38,7 @@ public struct SearchServer: Sendable {
     }
 
     func router() -> Router<BasicRequestContext> {
-        let router = Router()
+        let router = Router(options: .autoGenerateHeadEndpoints)
         let service = self.service
         let configuration = self.configuration
         router.add(middleware: GuardMiddleware(maxURILength: configuration.maxURILength, maxBodyBytes: configuration.maxBodyBytes))
