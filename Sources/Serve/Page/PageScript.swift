@@ -85,6 +85,8 @@ function card(result, index) {
   const img = el("img", { src: result.thumbnail + "?size=256", alt: result.path, loading: "lazy", decoding: "async" });
   const thumb = el("button", { class: "thumb", type: "button", "aria-label": `Open ${result.path}, score ${result.score.toFixed(3)}`,
                                "data-index": index, onclick: () => openViewer(index) }, [img]);
+  // A picture changed or moved since indexing has no thumbnail (404): say so instead of a broken image.
+  img.addEventListener("error", () => thumb.classList.add("missing"));
   const meter = el("i");
   meter.style.setProperty("--s", Math.max(0, Math.min(1, result.score)));
   return el("article", { class: "card", "data-id": result.id }, [

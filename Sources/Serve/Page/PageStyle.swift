@@ -15,6 +15,7 @@ enum PageStyle {
           --shadow: 0 1px 3px rgba(0,0,0,.5); }
 }
 * { box-sizing: border-box; }
+[hidden] { display: none !important; }  /* .drop, .chip and others set a display of their own: hidden still wins */
 html, body { margin: 0; background: var(--bg); color: var(--ink); }
 body { min-height: 100vh; display: flex; flex-direction: column; font-size: 15px; line-height: 1.45; }
 :focus-visible { outline: 3px solid var(--accent); outline-offset: 2px; }
@@ -64,6 +65,9 @@ code, kbd { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospac
 .thumb { display: block; padding: 0; border: 0; background: var(--line); aspect-ratio: 1; width: 100%; overflow: hidden; }
 .thumb img { width: 100%; height: 100%; object-fit: cover; display: block; }
 .thumb:focus-visible { outline-offset: -3px; }
+.thumb.missing { display: grid; place-items: center; color: var(--muted); font-size: 13px; }
+.thumb.missing img { display: none; }
+.thumb.missing::after { content: "Picture unavailable"; }
 .meta { display: flex; align-items: center; gap: 8px; padding: 8px 10px 2px; }
 .rank { color: var(--muted); font-size: 12px; font-variant-numeric: tabular-nums; }
 .score { font-variant-numeric: tabular-nums; font-weight: 600; font-size: 13px; }
