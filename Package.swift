@@ -9,13 +9,14 @@ let strict: [SwiftSetting] = [
 
 let package = Package(
     name: "retrieve",
-    platforms: [.macOS(.v13)],
+    platforms: [.macOS(.v14)],  // Hummingbird 2 needs macOS 14
     products: [
         .executable(name: "retrieve", targets: ["retrieve"]),
         .library(name: "Retrieval", targets: ["Search", "Retrieval", "Datasets", "VectorIndex", "Vision", "Text", "Neural"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
     ],
     targets: [
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas",
@@ -33,9 +34,12 @@ let package = Package(
         .target(name: "Retrieval", dependencies: ["Neural", "Vision", "Text", "Datasets"], swiftSettings: strict),
         .target(name: "Search", dependencies: ["Retrieval", "VectorIndex", "Vision", "Text", "Neural", "CKernels"],
                 swiftSettings: strict),
+        .target(name: "Serve", dependencies: ["Search", "Retrieval", "VectorIndex", "Vision", "Text", "Neural",
+                                             .product(name: "Hummingbird", package: "hummingbird")],
+                swiftSettings: strict),
         .target(name: "Benchmarks", dependencies: ["Retrieval", "VectorIndex", "Text", "Neural"], swiftSettings: strict),
         .executableTarget(name: "retrieve",
-                          dependencies: ["Search", "Benchmarks", "Retrieval", "Datasets", "VectorIndex", "Neural", "Vision", "Text",
+                          dependencies: ["Serve", "Search", "Benchmarks", "Retrieval", "Datasets", "VectorIndex", "Neural", "Vision", "Text",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           swiftSettings: strict),
         .testTarget(name: "NeuralTests", dependencies: ["Neural"]),
@@ -46,6 +50,11 @@ let package = Package(
         .testTarget(name: "RetrievalTests", dependencies: ["Retrieval", "Datasets", "Benchmarks", "Vision", "Text", "Neural"]),
         .testTarget(name: "BenchmarksTests", dependencies: ["Benchmarks", "Neural"]),
         .testTarget(name: "SearchTests", dependencies: ["Search", "Retrieval", "Datasets", "VectorIndex", "Vision", "Neural"]),
+        // The HTTP API over a live loopback server with Hummingbird's testing library, the binary,
+        // and the page in headless Chromium.
+        .testTarget(name: "ServeTests", dependencies: ["Serve", "retrieve", "Search", "Retrieval", "Datasets", "VectorIndex", "Vision", "Neural",
+                                                       .product(name: "Hummingbird", package: "hummingbird"),
+                                                       .product(name: "HummingbirdTesting", package: "hummingbird")]),
         // The command-line tool run as a user runs it: exit codes, messages, files.
         .testTarget(name: "CLITests", dependencies: ["retrieve"]),
     ],

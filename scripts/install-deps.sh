@@ -2,10 +2,11 @@
 # Installs the system packages retrieve builds against (OpenBLAS, libpng, libjpeg, pkg-config),
 # with apt-get where we are root or have sudo; otherwise prints the exact command and fails.
 # With --test, also what the tests read: Debian's Oxygen icon theme, real pictures with real
-# names for the collapse-monitor and command-line tests.
+# names for the collapse-monitor and command-line tests; and for the page test of retrieve
+# serve, headless Chromium with its driver and Debian's selenium (run by /usr/bin/python3).
 set -euo pipefail
 packages=(libopenblas-dev libpng-dev libjpeg-dev pkg-config)
-[[ "${1:-}" == "--test" ]] && packages+=(oxygen-icon-theme)
+[[ "${1:-}" == "--test" ]] && packages+=(oxygen-icon-theme chromium chromium-driver python3-selenium)
 missing=()
 for p in "${packages[@]}"; do
     status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)

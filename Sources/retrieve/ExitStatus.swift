@@ -45,13 +45,15 @@ enum ExitStatus: Int32, CaseIterable {
         case let e as IndexFileError: return (damagedFile.rawValue, e.description)
         case let e as ModelFileError: return (damagedFile.rawValue, e.description)
         case let e as ValidationError: return (usage.rawValue, e.message)
+        case let e as QuerySyntaxError: return (usage.rawValue, e.description)
         default: return (failed.rawValue, "\(error)")
         }
     }
 
     /// Parses the arguments, runs the command and exits: 0 when it returned, otherwise the
-    /// status of what it threw, after one `error:` line (usage errors add the usage).
-    static func main(_ root: any ParsableCommand.Type) -> Never {
+    /// status of what it threw, after one `error:` line (usage errors add the usage). Async
+    /// commands (serve) are awaited; the others run as they are.
+    static func main(_ root: any ParsableCommand.Type) async -> Never {
         var command: any ParsableCommand
         do {
             command = try root.parseAsRoot()
@@ -59,7 +61,11 @@ enum ExitStatus: Int32, CaseIterable {
             exitParsing(root, error)
         }
         do {
-            try command.run()
+            if var asynchronous = command as? any AsyncParsableCommand {
+                try await asynchronous.run()
+            } else {
+                try command.run()
+            }
             exit(0)
         } catch let code as ExitCode {
             exit(code.rawValue)  // the command printed its own account

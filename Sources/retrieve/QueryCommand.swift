@@ -23,6 +23,8 @@ struct QueryCommand: ParsableCommand {
               retrieve query --queries questions.txt --grid sheet.png
                   (sheet-1.png, sheet-2.png, … in line order)
               retrieve query --image photos/cat.jpg
+              retrieve query '"a red circle" + @photos/cat.jpg - 0.5*"blue"'
+                  (the query language of retrieve serve: docs/serve.md)
 
             \(ExitStatus.table)
             """
@@ -98,6 +100,9 @@ struct QueryCommand: ParsableCommand {
         if let image {
             let results = try search.search(imageFiles: [URL(fileURLWithPath: image)], options: searchOptions)[0]
             answers = [ImageSearch.TextAnswer(query: image, results: results, unknownWords: [], problem: nil)]
+        } else if queries == nil, let query = try compound(texts[0]) {
+            let (results, unknown) = try search.search(query: query, options: searchOptions)
+            answers = [ImageSearch.TextAnswer(query: texts[0], results: results[0], unknownWords: unknown[0], problem: nil)]
         } else {
             answers = search.answer(texts: texts, options: searchOptions)
             if queries == nil, let problem = answers[0].problem { throw problem }
@@ -115,6 +120,14 @@ struct QueryCommand: ParsableCommand {
             Console.error("error: \(queries ?? ""): \(counted(unanswered.count, "line")) of \(answers.count) not searched; the others are answered")
             throw ExitCode(ExitStatus.noKnownWord.rawValue)
         }
+    }
+
+    /// TEXT when it is more than a caption (terms joined by + or −, weights, #id, @picture),
+    /// for the query language; nil for a plain caption, searched as a batch line would be.
+    private func compound(_ text: String) throws -> String? {
+        let query = try SearchQuery(parsing: text)
+        if query.terms.count == 1, query.terms[0].weight == 1, case .text = query.terms[0].source { return nil }
+        return text
     }
 
     /// The text, or the lines of --queries (blank lines skipped); the picture's path for --image.

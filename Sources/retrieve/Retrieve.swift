@@ -4,7 +4,7 @@
 import ArgumentParser
 
 @main
-struct Retrieve: ParsableCommand {
+struct Retrieve: AsyncParsableCommand {  // async for serve; the other commands run as before
     static let configuration = CommandConfiguration(
         commandName: "retrieve",
         abstract: "Train an image–text retrieval model on your captioned images and search images by text.",
@@ -14,9 +14,10 @@ struct Retrieve: ParsableCommand {
               retrieve train --data captions.tsv --out model.safetensors
               retrieve eval --model model.safetensors --data captions.tsv --on test
               retrieve index photos --model model.safetensors
-              retrieve query "a red circle" -k 5     (from inside photos/)
-              retrieve synth --out shapes --count 3000
-              retrieve bench gemm                    measure the GEMM engine
+              retrieve query "a red circle" -k 5             (from inside photos/)
+              retrieve serve photos                           a web page and a JSON API
+              retrieve synth --out shapes --count 3000        generate the bundled data set
+              retrieve bench gemm                             measure the GEMM engine
 
             Errors are one line on standard error: error: FILE: what happened (what to do).
 
@@ -24,13 +25,13 @@ struct Retrieve: ParsableCommand {
             """,
         version: "0.1.0",
         subcommands: [DemoCommand.self, TrainCommand.self, EvalCommand.self, DoctorCommand.self, IndexCommand.self,
-                      QueryCommand.self, SynthCommand.self, BenchCommand.self]
+                      QueryCommand.self, ServeCommand.self, SynthCommand.self, BenchCommand.self]
     )
 
     /// Starts again with the best BLAS kernel where OpenBLAS fell back by itself, then runs the
     /// command through ExitStatus.
-    static func main() {
+    static func main() async {
         BLASRestart.ifNeeded()
-        ExitStatus.main(Self.self)
+        await ExitStatus.main(Self.self)
     }
 }
