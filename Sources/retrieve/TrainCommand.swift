@@ -55,7 +55,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Seed for initialisation, shuffling and augmentation.")
     var seed: UInt64 = 0
 
-    @Option(help: "Loss: npair (contrastive, learned temperature) or hinge (VSE++ max of hinges).")
+    @Option(help: "Loss: npair (contrastive, learned temperature), hinge (VSE++ max of hinges) or sigmoid (SigLIP's pairwise sigmoid, learned temperature and bias).")
     var loss: TrainingLoss = .nPair
 
     @Option(help: "Margin of the hinge loss.")
@@ -127,6 +127,10 @@ struct TrainCommand: ParsableCommand {
         guard jitter >= 0 && jitter < 1 else { throw ValidationError("--jitter must be in [0, 1), got \(jitter)") }
         guard minCount >= 1, vocabSize >= 3 else { throw ValidationError("--min-count must be ≥ 1 and --vocab-size ≥ 3") }
         guard logEvery >= 1 else { throw ValidationError("--log-every must be at least 1, got \(logEvery)") }
+        if options.loss == .sigmoid, let initialModel,
+           let model = try? ModelFile.read(from: URL(fileURLWithPath: initialModel)).model, model.logitBias == nil {
+            throw ValidationError("--init \(initialModel): the model has no logit bias, which --loss sigmoid needs; train it with --loss sigmoid")
+        }
         if resume && initialModel != nil { throw ValidationError("--resume and --init cannot be combined: a resumed run already has its weights") }
         let files = TrainingFiles(model: URL(fileURLWithPath: out))
         if resume && !FileManager.default.fileExists(atPath: files.state.path) {
@@ -141,7 +145,7 @@ struct TrainCommand: ParsableCommand {
         let files = TrainingFiles(model: URL(fileURLWithPath: out))
         let initial = try initialModel.map { try ModelFile.read(from: URL(fileURLWithPath: $0)).model }
         let configuration = resume ? try TrainingState.configuration(at: files.state)
-            : initial?.configuration ?? architecture.configuration
+            : initial?.configuration ?? architecture.configuration(for: options.loss)
         let data = try dataOptions.load(preprocessing: configuration.preprocessing)
         guard data.train.count >= 2 else {
             throw CommandError("\(dataOptions.data): fewer than two training pictures could be read")
