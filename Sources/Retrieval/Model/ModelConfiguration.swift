@@ -30,7 +30,7 @@ public struct ModelConfiguration: Codable, Sendable, Equatable {
     /// Rows of the hashed character n-gram table beside the word table (0: none). Each word
     /// adds the mean of its 3- to 5-character n-grams' rows, so a word never seen in training
     /// ("cats", "adress") still reads like the words it shares n-grams with ("cat", "address").
-    public var subwordBuckets = 0
+    public var subwordBuckets = 16_384
     /// How pictures are resampled to `imageSize` and mapped to floats: part of the model, so
     /// training, evaluation, indexing and queries prepare pictures alike.
     public var resizeFilter: ResizeFilter = .bilinear
@@ -53,6 +53,7 @@ public struct ModelConfiguration: Codable, Sendable, Equatable {
         var c = ModelConfiguration()
         c.normalization = .none
         c.positionEmbeddings = false
+        c.subwordBuckets = 0
         return c
     }
 
