@@ -44,7 +44,16 @@ public enum TrainingBenchmark {
             lengths[b] = 4 + rng.nextIndex(below: 13)
             for t in 0..<lengths[b] { ids[b * length + t] = Int32(2 + rng.nextIndex(below: 4996)) }
         }
-        return (images, EncodedBatch(ids: ids, lengths: lengths, batchSize: batch, maxLength: length))
+        guard configuration.subwordBuckets > 0 else {
+            return (images, EncodedBatch(ids: ids, lengths: lengths, batchSize: batch, maxLength: length))
+        }
+        // The same words as captions, so their character n-grams are hashed as in training.
+        let captions = (0..<batch).map { b in
+            (0..<lengths[b]).map { "w\(ids[b * length + $0] - 2)" }.joined(separator: " ")
+        }
+        let vocabulary = try! Vocabulary(words: (0..<4998).map { "w\($0)" })
+        return (images, vocabulary.encodeBatch(captions, maxLength: length,
+                                               subwords: Subwords(buckets: configuration.subwordBuckets)))
     }
 
     /// Pairs per second of whole training steps at `batch`: `warmup` steps, then the median of `steps`.

@@ -23,15 +23,17 @@ public struct TrainingBatches {
     public let preprocessing: Preprocessing
     public let vocabulary: Vocabulary
     public let maxTokens: Int
+    /// The text tower's character n-grams, if it reads them.
+    public let subwords: Subwords?
     /// captionKeys[item][c]: one id per distinct caption text.
     private let captionKeys: [[Int]]
 
     public init(store: ImageStore, augmentation: Augmentation, preprocessing: Preprocessing,
-                vocabulary: Vocabulary, maxTokens: Int) {
+                vocabulary: Vocabulary, maxTokens: Int, subwords: Subwords? = nil) {
         precondition(store.side == preprocessing.side,
                      "pictures are \(store.side) px, the model takes \(preprocessing.side)")
         (self.store, self.augmentation, self.preprocessing) = (store, augmentation, preprocessing)
-        (self.vocabulary, self.maxTokens) = (vocabulary, maxTokens)
+        (self.vocabulary, self.maxTokens, self.subwords) = (vocabulary, maxTokens, subwords)
         var ids: [String: Int] = [:]
         captionKeys = store.items.map { item in
             item.captions.map { caption in
@@ -53,7 +55,7 @@ public struct TrainingBatches {
             keys.append(captionKeys[i][c])
         }
         return TrainingBatch(images: pictures(indices, seed: seed),
-                             text: vocabulary.encodeBatch(captions, maxLength: maxTokens),
+                             text: vocabulary.encodeBatch(captions, maxLength: maxTokens, subwords: subwords),
                              imageKeys: indices, captionKeys: keys)
     }
 

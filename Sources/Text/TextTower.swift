@@ -9,14 +9,19 @@ public final class TextTower: Module {
     public let tokens: Embedding
     /// (T, D) learned position vectors, `name.position.weight`; nil when disabled.
     public let positions: Parameter?
+    /// Hashed character n-grams (`name.subwords.weight`), one bag per word, added to its word
+    /// vector; nil when the model has none. With it an unknown word is its n-grams alone.
+    public let subwords: EmbeddingBag?
     public let attention: AttentionPooling
     public let projection: Linear
     private let normalize = L2Normalize()
     private var lengths: [Int] = []
+    /// Token slots holding the unknown id in the last forward (with subwords only).
+    private var unknownSlots: [Int] = []
     private var shape = (batch: 0, length: 0)
 
     public init(vocabularySize: Int, tokenDimension: Int, embeddingDimension: Int, maxTokens: Int,
-                positionEmbeddings: Bool, name: String = "text", rng: inout SeededGenerator) {
+                positionEmbeddings: Bool, subwordBuckets: Int = 0, name: String = "text", rng: inout SeededGenerator) {
         // N(0, 1) tables, as PyTorch's nn.Embedding starts.
         tokens = Embedding(vocabularySize: vocabularySize, dimension: tokenDimension, paddingID: 0, std: 1,
                            name: "\(name).tokens", rng: &rng)
@@ -26,15 +31,24 @@ public final class TextTower: Module {
             : nil
         attention = AttentionPooling(dimension: tokenDimension, name: "\(name).attention", rng: &rng)
         projection = Linear(inputs: tokenDimension, outputs: embeddingDimension, name: "\(name).proj", rng: &rng)
+        // Drawn last, so a model without the table starts exactly as before.
+        subwords = subwordBuckets > 0
+            ? EmbeddingBag(rows: subwordBuckets, dimension: tokenDimension, std: 1, name: "\(name).subwords", rng: &rng)
+            : nil
     }
 
+    /// How captions must be encoded for this tower (nil: no n-grams).
+    public var subwordHasher: Subwords? { subwords.map { Subwords(buckets: $0.rows) } }
+
     public var parameters: [Parameter] {
-        tokens.parameters + (positions.map { [$0] } ?? []) + attention.parameters + projection.parameters
+        tokens.parameters + (positions.map { [$0] } ?? []) + (subwords?.parameters ?? []) + attention.parameters
+            + projection.parameters
     }
 
     private init(sharing other: TextTower) {
         (tokens, positions, attention, projection) = (other.tokens.copy(), other.positions, other.attention.copy(),
                                                       other.projection.copy())
+        subwords = other.subwords?.copy()
     }
 
     /// The embeddings of `batch`, computed on a copy that shares the parameters: the tower itself
@@ -50,6 +64,18 @@ public final class TextTower: Module {
         self.lengths = lengths
         shape = (batch, length)
         var embedded = tokens.forward(ids, batch: batch, length: length)  // (B, T, D)
+        if let subwords {
+            precondition(encoded.hasSubwords, "TextTower: the model reads character n-grams, the batch was encoded without them")
+            let bags = subwords.forward(ids: encoded.subwordIDs, offsets: encoded.subwordOffsets)  // (B·T, D)
+            unknownSlots = ids.indices.filter { ids[$0] == Vocabulary.unknownID }
+            let d = bags.columns
+            embedded.withUnsafeMutableBufferPointer { e in
+                bags.withUnsafeBufferPointer { g in
+                    for p in unknownSlots { (e.baseAddress! + p * d).update(repeating: 0, count: d) }
+                    for k in 0..<e.count { e[k] += g[k] }
+                }
+            }
+        }
         if let positions {
             precondition(length <= positions.shape[0], "TextTower: \(length) tokens, positions for \(positions.shape[0])")
             let d = positions.shape[1]
@@ -97,6 +123,13 @@ public final class TextTower: Module {
                         }
                     }
                 }
+            }
+        }
+        if let subwords {
+            subwords.backward(Tensor(shape: [batch * length, d], data: gradEmbedded.data))
+            // An unknown word's vector is its n-grams alone: the <unk> row took no part.
+            gradEmbedded.withUnsafeMutableBufferPointer { g in
+                for p in unknownSlots { (g.baseAddress! + p * d).update(repeating: 0, count: d) }
             }
         }
         tokens.backward(gradEmbedded)

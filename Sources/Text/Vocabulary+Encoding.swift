@@ -24,15 +24,27 @@ public struct EncodedBatch: Sendable, Equatable {
     public var batchSize: Int
     /// T, the fixed row length (the `maxLength` asked for, not the longest caption).
     public var maxLength: Int
+    /// Hashed character n-grams of every token slot, as bags: slot p = b·T + t holds
+    /// `subwordIDs[subwordOffsets[p] ..< subwordOffsets[p + 1]]` (empty for padding). Both
+    /// empty when the model has no subword table.
+    public var subwordIDs: [Int32]
+    public var subwordOffsets: [Int32]
 
-    public init(ids: [Int32], lengths: [Int], batchSize: Int, maxLength: Int) {
+    public init(ids: [Int32], lengths: [Int], batchSize: Int, maxLength: Int,
+                subwordIDs: [Int32] = [], subwordOffsets: [Int32] = []) {
         precondition(ids.count == batchSize * maxLength && lengths.count == batchSize,
                      "\(ids.count) ids and \(lengths.count) lengths for \(batchSize) × \(maxLength)")
+        precondition(subwordOffsets.isEmpty || subwordOffsets.count == ids.count + 1,
+                     "\(subwordOffsets.count) subword offsets for \(ids.count) token slots")
         self.ids = ids
         self.lengths = lengths
         self.batchSize = batchSize
         self.maxLength = maxLength
+        self.subwordIDs = subwordIDs
+        self.subwordOffsets = subwordOffsets
     }
+
+    public var hasSubwords: Bool { !subwordOffsets.isEmpty }
 }
 
 extension Vocabulary {
@@ -55,12 +67,14 @@ extension Vocabulary {
         return EncodedCaption(ids: ids, length: length, unknownWords: unknown)
     }
 
-    /// Encodes a batch into one (B, T) block with T = `maxLength`, as the text tower consumes it.
-    public func encodeBatch(_ captions: [String], maxLength: Int) -> EncodedBatch {
+    /// Encodes a batch into one (B, T) block with T = `maxLength`, as the text tower consumes it;
+    /// with `subwords`, each kept word's hashed character n-grams too.
+    public func encodeBatch(_ captions: [String], maxLength: Int, subwords: Subwords? = nil) -> EncodedBatch {
         precondition(maxLength >= 1, "maxLength must be at least 1, got \(maxLength)")
         let b = captions.count
         var ids = [Int32](repeating: Vocabulary.paddingID, count: b * maxLength)
         var lengths = [Int](repeating: 0, count: b)
+        var bags = subwords.map { _ in [[Int32]](repeating: [], count: b * maxLength) }
         ids.withUnsafeMutableBufferPointer { out in
             for (row, caption) in captions.enumerated() {
                 let base = row * maxLength
@@ -68,11 +82,17 @@ extension Vocabulary {
                 tokenizer.forEachWord(caption) { word in
                     guard length < maxLength else { return }
                     out[base + length] = self.id(of: word)
+                    if let subwords { bags![base + length] = subwords.ids(of: word) }
                     length += 1
                 }
                 lengths[row] = length
             }
         }
-        return EncodedBatch(ids: ids, lengths: lengths, batchSize: b, maxLength: maxLength)
+        guard let bags else { return EncodedBatch(ids: ids, lengths: lengths, batchSize: b, maxLength: maxLength) }
+        var offsets: [Int32] = [0]
+        offsets.reserveCapacity(bags.count + 1)
+        for bag in bags { offsets.append(offsets.last! + Int32(bag.count)) }
+        return EncodedBatch(ids: ids, lengths: lengths, batchSize: b, maxLength: maxLength,
+                            subwordIDs: bags.flatMap { $0 }, subwordOffsets: offsets)
     }
 }

@@ -85,6 +85,12 @@ struct ArchitectureOptions: ParsableArguments {
     @Option(help: "Input side of the image tower in pixels.")
     var imageSize: Int?
 
+    @Option(help: "Rows of the hashed character n-gram table beside the word table (0 turns it off).")
+    var subwordBuckets: Int?
+
+    @Option(help: "Starting temperature of the logits (default 0.07; 0.1 with --loss sigmoid).")
+    var temperature: Double?
+
     enum Toggle: String, ExpressibleByArgument { case on, off }
 
     var configuration: ModelConfiguration {
@@ -93,28 +99,47 @@ struct ArchitectureOptions: ParsableArguments {
         if let positionEmbeddings { c.positionEmbeddings = positionEmbeddings == .on }
         if let embeddingDim { c.embeddingDimension = embeddingDim }
         if let imageSize { c.imageSize = imageSize }
+        if let subwordBuckets { c.subwordBuckets = subwordBuckets }
+        return c
+    }
+
+    /// The configuration for training with `loss`: what the loss needs (a logit bias for the
+    /// sigmoid loss), then the starting temperature asked for.
+    func configuration(for loss: TrainingLoss) -> ModelConfiguration {
+        var c = configuration.prepared(for: loss)
+        if let temperature { c.initialLogScale = Foundation.log(1 / temperature) }
         return c
     }
 
     func validate() throws {
         if let problem = configuration.problem() { throw ValidationError(problem) }
+        if let temperature, !(temperature >= 0.01 && temperature <= 1) {
+            throw ValidationError("--temperature must be in [0.01, 1] (the logit scale's clamp), got \(temperature)")
+        }
     }
 }
 
 extension ModelConfiguration.Normalization: ExpressibleByArgument {}
 
-/// `--loss npair|hinge`; the hinge's margin comes from `--margin` (`withMargin`).
+/// `--loss npair|hinge|sigmoid`; the hinge's margin comes from `--margin` (`withMargin`).
 extension TrainingLoss: ExpressibleByArgument {
     public init?(argument: String) {
         switch argument {
         case "npair": self = .nPair
         case "hinge": self = .hinge(margin: 0.2)
+        case "sigmoid": self = .sigmoid
         default: return nil
         }
     }
 
-    public static var allValueStrings: [String] { ["npair", "hinge"] }
-    public var defaultValueDescription: String { self == .nPair ? "npair" : "hinge" }
+    public static var allValueStrings: [String] { ["npair", "hinge", "sigmoid"] }
+    public var defaultValueDescription: String {
+        switch self {
+        case .nPair: return "npair"
+        case .hinge: return "hinge"
+        case .sigmoid: return "sigmoid"
+        }
+    }
 
     /// This loss, with `margin` if it is the hinge.
     func withMargin(_ margin: Double) -> TrainingLoss {

@@ -8,12 +8,14 @@ import Neural
 /// Builds one step's figures from embeddings the way the trainer does.
 func figures(step: Int, image: Tensor, text: Tensor, logScale: Float = 2.6,
              norms: [String: Double] = ["image": 1, "text": 0.8], groups: [String: GroupGradient] = [:],
-             learningRateFraction: Double = 1, hinge: Float? = nil, poison: Bool = false) -> CollapseFigures {
+             learningRateFraction: Double = 1, hinge: Float? = nil, sigmoidBias: Float? = nil,
+             poison: Bool = false) -> CollapseFigures {
     let result = hinge.map { ContrastiveLoss.hardestNegativeHinge(image: image, text: text, margin: $0) }
+        ?? sigmoidBias.map { ContrastiveLoss.sigmoid(image: image, text: text, logScale: logScale, bias: $0) }
         ?? ContrastiveLoss.nPair(image: image, text: text, logScale: logScale)
     return CollapseFigures(step: step, loss: poison ? .nan : result.loss, similarity: result.similarity,
                            image: image, text: text, logScale: logScale, gradientNorms: norms, groups: groups,
-                           learningRateFraction: learningRateFraction)
+                           learningRateFraction: learningRateFraction, logitBias: sigmoidBias)
 }
 
 func unitRows(_ t: Tensor) -> Tensor {
@@ -160,5 +162,41 @@ struct CollapseMonitorTests {
             return figures(step: s, image: i, text: t)
         }
         #expect(declared.isEmpty)
+    }
+
+    // The sigmoid loss is watched like the others: its pinned loss is that of every pair at the
+    // batch's mean logit, which the learned bias moves, so all-equal scores are declared
+    // wherever the bias stands; it has a temperature and no margin.
+    @Test(arguments: [-10, -3, 0] as [Float])
+    func sigmoidAllOnesSimilarityIsSimilarityCollapseOnly(bias: Float) {
+        let b = 64, d = 32
+        let constant = unitRows(Tensor(shape: [b, d], repeating: 1))
+        let monitor = CollapseMonitor(loss: .sigmoid, thresholds: Self.thresholds)
+        #expect(!monitor.modes.contains(.scoreScale) && monitor.modes.contains(.temperature))
+        let declared = run(monitor, steps: 30) {
+            figures(step: $0, image: constant, text: constant, logScale: log(10), sigmoidBias: bias)
+        }
+        #expect(Array(declared.keys) == [.similarity])
+        #expect(declared[.similarity]! <= Self.thresholds.graceSteps + Self.thresholds.window + 1)
+    }
+
+    @Test func sigmoidHealthyBatchesRaiseNoAlarm() {
+        var rng = SeededGenerator(seed: 9)
+        let monitor = CollapseMonitor(loss: .sigmoid, thresholds: Self.thresholds)
+        let declared = run(monitor, steps: 40) { s in
+            let (i, t) = healthyBatch(128, 64, &rng)
+            return figures(step: s, image: i, text: t, logScale: log(10), sigmoidBias: -10)
+        }
+        #expect(declared.isEmpty, "false alarms: \(declared)")
+    }
+
+    @Test func sigmoidTemperatureAtItsFloorIsDeclared() {
+        var rng = SeededGenerator(seed: 10)
+        let monitor = CollapseMonitor(loss: .sigmoid, thresholds: Self.thresholds)
+        let declared = run(monitor, steps: 30) { s in
+            let (i, t) = healthyBatch(64, 32, &rng)
+            return figures(step: s, image: i, text: t, logScale: 0, sigmoidBias: -2)
+        }
+        #expect(Array(declared.keys) == [.temperature])
     }
 }

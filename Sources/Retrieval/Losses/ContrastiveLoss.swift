@@ -14,6 +14,8 @@ public struct LossResult {
     public var gradText: Tensor
     /// d loss / d s, where the logits are exp(s)·cos.
     public var gradLogScale: Float
+    /// d loss / d b for the sigmoid loss's logit bias (0 for the other losses).
+    public var gradLogitBias: Float = 0
 }
 
 /// Which pairs of a batch may not serve as each other's negatives (same image or same caption).
@@ -129,6 +131,60 @@ public enum ContrastiveLoss {
         let (gradImage, gradText) = backThroughSimilarity(grad, image: image, text: text, dimension: d)
         return LossResult(loss: Float(total / Double(b)), similarity: similarity,
                           gradImage: gradImage, gradText: gradText, gradLogScale: 0)
+    }
+
+    /// SigLIP's pairwise sigmoid loss: every pair (i, j) is its own binary problem, logit
+    /// z = exp(s)·cos + b, label +1 on the diagonal and −1 elsewhere, and the loss is
+    /// −(1/B) Σ log σ(y·z) = (1/B) Σ softplus(−y·z), summed over every unmasked pair (rows and
+    /// columns are the same pairs, so there is no second direction). softplus(x) =
+    /// max(x, 0) + log1p(exp(−|x|)) and σ are evaluated so that no logit gives log(0), exp
+    /// overflow or a NaN gradient.
+    public static func sigmoid(image: Tensor, text: Tensor, logScale s: Float, bias: Float,
+                               mask: DuplicateMask? = nil) -> LossResult {
+        let (b, d) = checkShapes(image, text, mask)
+        let similarity = matmul(image, text, transposeB: true)
+        let scale = exp(Double(s))
+        var gradLogits = Tensor(zeros: [b, b])
+        var total = 0.0, gradScale = 0.0, gradBias = 0.0
+        let excluded = mask?.excluded
+        let inverseB = 1 / Double(b)
+        similarity.withUnsafeBufferPointer { sim in
+            gradLogits.withUnsafeMutableBufferPointer { g in
+                for i in 0..<b {
+                    for j in 0..<b {
+                        let at = i * b + j
+                        if excluded?[at] == true { continue }
+                        let y: Double = i == j ? 1 : -1
+                        let z = scale * Double(sim[at]) + Double(bias)
+                        total += softplus(-y * z)
+                        // d softplus(−y z)/dz = −y σ(−y z)
+                        let dz = -y * logistic(-y * z) * inverseB
+                        g[at] = Float(dz * scale)
+                        gradScale += dz * scale * Double(sim[at])
+                        gradBias += dz
+                    }
+                }
+            }
+        }
+        let (gradImage, gradText) = backThroughSimilarity(gradLogits, image: image, text: text, dimension: d)
+        return LossResult(loss: Float(total * inverseB), similarity: similarity, gradImage: gradImage,
+                          gradText: gradText, gradLogScale: Float(gradScale), gradLogitBias: Float(gradBias))
+    }
+
+    /// The sigmoid loss of a batch whose scores all equal one logit z (what a collapsed model
+    /// gives): B positives at softplus(−z) and `negatives` at softplus(z), over B.
+    public static func sigmoidFlatLoss(batch b: Int, negatives: Int, logit z: Double) -> Double {
+        (Double(b) * softplus(-z) + Double(negatives) * softplus(z)) / Double(max(b, 1))
+    }
+
+    /// log(1 + eˣ) without overflow or log(0): max(x, 0) + log1p(e^−|x|).
+    static func softplus(_ x: Double) -> Double { max(x, 0) + log1p(exp(-abs(x))) }
+
+    /// 1 / (1 + e^−x), from the side where the exponential cannot overflow.
+    static func logistic(_ x: Double) -> Double {
+        if x >= 0 { return 1 / (1 + exp(-x)) }
+        let e = exp(x)
+        return e / (1 + e)
     }
 
     private static func checkShapes(_ image: Tensor, _ text: Tensor, _ mask: DuplicateMask?) -> (Int, Int) {

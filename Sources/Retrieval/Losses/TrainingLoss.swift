@@ -7,4 +7,12 @@ public enum TrainingLoss: Codable, Sendable, Equatable {
     case nPair
     /// VSE++ max of hinges on the hardest in-batch negative, with this margin.
     case hinge(margin: Double)
+    /// SigLIP's pairwise sigmoid loss with a learned temperature and a learned logit bias.
+    case sigmoid
+
+    /// Whether the loss scales the cosines by the learned temperature exp(s).
+    public var hasTemperature: Bool {
+        if case .hinge = self { return false }
+        return true
+    }
 }

@@ -14,6 +14,8 @@ public final class DualEncoder: Module {
     public let text: TextTower
     /// s, the log of the logit scale (`logit_scale`, shape [1]); clamped to [0, maxLogScale].
     public let logScale: Parameter
+    /// b, the sigmoid loss's logit bias (`logit_bias`, shape [1]); nil for the other losses.
+    public let logitBias: Parameter?
 
     public init(configuration: ModelConfiguration, vocabulary: Vocabulary, seed: UInt64) {
         precondition(configuration.problem() == nil, configuration.problem() ?? "")
@@ -24,9 +26,13 @@ public final class DualEncoder: Module {
                            batchNorm: configuration.normalization == .batch, rng: &rng)
         text = TextTower(vocabularySize: vocabulary.count, tokenDimension: configuration.tokenDimension,
                          embeddingDimension: configuration.embeddingDimension, maxTokens: configuration.maxTokens,
-                         positionEmbeddings: configuration.positionEmbeddings, rng: &rng)
+                         positionEmbeddings: configuration.positionEmbeddings,
+                         subwordBuckets: configuration.subwordBuckets, rng: &rng)
         logScale = Parameter(name: "logit_scale", value: Tensor(shape: [1], data: [Float(configuration.initialLogScale)]),
                              role: .temperature)
+        logitBias = configuration.initialLogitBias.map {
+            Parameter(name: "logit_bias", value: Tensor(shape: [1], data: [Float($0)]), role: .temperature)
+        }
     }
 
     /// A new, untrained model with the vocabulary of `captions`: words seen fewer than
@@ -37,7 +43,7 @@ public final class DualEncoder: Module {
                   vocabulary: Vocabulary.build(from: captions, minCount: minCount, maxSize: maxVocabulary), seed: seed)
     }
 
-    public var parameters: [Parameter] { image.parameters + text.parameters + [logScale] }
+    public var parameters: [Parameter] { image.parameters + text.parameters + [logScale] + (logitBias.map { [$0] } ?? []) }
 
     /// Non-trained state saved with the weights (batch-norm running statistics).
     public var buffers: [Parameter] { image.buffers }
@@ -70,10 +76,9 @@ public final class DualEncoder: Module {
         var start = 0
         while start < captions.count {
             let slice = Array(captions[start..<min(captions.count, start + chunk)])
-            let encoded = slice.map { vocabulary.encode($0, maxLength: configuration.maxTokens) }
-            unknown += encoded.map(\.unknownWords)
-            out += text.embed(EncodedBatch(ids: encoded.flatMap(\.ids), lengths: encoded.map(\.length),
-                                           batchSize: encoded.count, maxLength: configuration.maxTokens)).data
+            unknown += slice.map { vocabulary.encode($0, maxLength: configuration.maxTokens).unknownWords }
+            out += text.embed(vocabulary.encodeBatch(slice, maxLength: configuration.maxTokens,
+                                                     subwords: text.subwordHasher)).data
             start += chunk
         }
         return (Tensor(shape: [captions.count, d], data: out), unknown)

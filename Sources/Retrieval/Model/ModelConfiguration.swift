@@ -23,6 +23,14 @@ public struct ModelConfiguration: Codable, Sendable, Equatable {
     /// Initial log of the logit scale (log 1/0.07, as CLIP) and its clamp.
     public var initialLogScale = Foundation.log(1 / 0.07)
     public var maxLogScale = Foundation.log(100.0)
+    /// Initial value of the learned logit bias b of the sigmoid loss (logits exp(s)·cos + b);
+    /// nil: the model has no bias (the N-pair and hinge losses need none). Retrieval ranks by
+    /// cosine alone, so the bias only matters in training.
+    public var initialLogitBias: Double?
+    /// Rows of the hashed character n-gram table beside the word table (0: none). Each word
+    /// adds the mean of its 3- to 5-character n-grams' rows, so a word never seen in training
+    /// ("cats", "adress") still reads like the words it shares n-grams with ("cat", "address").
+    public var subwordBuckets = 16_384
     /// How pictures are resampled to `imageSize` and mapped to floats: part of the model, so
     /// training, evaluation, indexing and queries prepare pictures alike.
     public var resizeFilter: ResizeFilter = .bilinear
@@ -45,6 +53,23 @@ public struct ModelConfiguration: Codable, Sendable, Equatable {
         var c = ModelConfiguration()
         c.normalization = .none
         c.positionEmbeddings = false
+        c.subwordBuckets = 0
+        return c
+    }
+
+    /// The configuration with what `loss` needs: the sigmoid loss gets a logit bias starting at
+    /// −10 and a logit scale starting at 10 (SigLIP's start: every pair begins as a confident
+    /// negative, which is what nearly all of them are); the other losses get no bias.
+    public func prepared(for loss: TrainingLoss) -> ModelConfiguration {
+        var c = self
+        if case .sigmoid = loss {
+            if c.initialLogitBias == nil {
+                c.initialLogitBias = -10
+                c.initialLogScale = Foundation.log(10)
+            }
+        } else {
+            c.initialLogitBias = nil
+        }
         return c
     }
 
@@ -57,6 +82,7 @@ public struct ModelConfiguration: Codable, Sendable, Equatable {
         }
         if embeddingDimension <= 0 || tokenDimension <= 0 { return "dimensions must be positive" }
         if maxTokens <= 0 { return "max tokens must be positive, got \(maxTokens)" }
+        if subwordBuckets < 0 { return "subword buckets must not be negative, got \(subwordBuckets)" }
         return nil
     }
 }
@@ -78,5 +104,7 @@ extension ModelConfiguration {
         maxLogScale = try c.decode(Double.self, forKey: .maxLogScale)
         resizeFilter = try c.decodeIfPresent(ResizeFilter.self, forKey: .resizeFilter) ?? .bilinear
         pixelNormalization = try c.decodeIfPresent(PixelNormalization.self, forKey: .pixelNormalization) ?? .symmetric
+        initialLogitBias = try c.decodeIfPresent(Double.self, forKey: .initialLogitBias)
+        subwordBuckets = try c.decodeIfPresent(Int.self, forKey: .subwordBuckets) ?? 0
     }
 }

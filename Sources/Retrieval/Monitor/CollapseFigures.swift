@@ -10,7 +10,8 @@ public struct CollapseFigures: Codable, Sendable, Equatable {
     public var step: Int
     public var loss: Double
     public var batchSize: Int
-    /// ln(B): the N-pair loss of an all-equal similarity matrix.
+    /// The loss of an all-equal similarity matrix: ln(B) for the N-pair loss; for the sigmoid
+    /// loss, that of every pair at this batch's mean logit exp(s)·mean cos + b.
     public var chanceLoss: Double
     public var meanPositive: Double
     public var meanNegative: Double
@@ -25,6 +26,8 @@ public struct CollapseFigures: Codable, Sendable, Equatable {
     public var imageRank: Double
     public var textRank: Double
     public var logScale: Double
+    /// The sigmoid loss's logit bias b; nil for the other losses.
+    public var logitBias: Double?
     /// Largest over smallest gradient norm among the towers (1 with fewer than two).
     public var gradientRatio: Double
     /// Gradient norm of each tower ("image", "text").
@@ -53,7 +56,7 @@ public struct CollapseFigures: Codable, Sendable, Equatable {
         case scoreSpread = "score_std"
         case imageSpread = "image_spread", textSpread = "text_spread"
         case imageRank = "image_rank", textRank = "text_rank"
-        case logScale = "log_scale"
+        case logScale = "log_scale", logitBias = "logit_bias"
         case gradientRatio = "grad_ratio", gradientNorms = "grad_norms", groups
         case groupRatio = "group_ratio", largestGroup = "largest_group", learningRateFraction = "lr_fraction"
         case batchTop1 = "batch_top1", batchTop1Chance = "batch_top1_chance"
@@ -64,7 +67,7 @@ public struct CollapseFigures: Codable, Sendable, Equatable {
     /// `excluded` marks duplicate pairs that are neither positives nor negatives.
     public init(step: Int, loss: Float, similarity: Tensor, image: Tensor, text: Tensor,
                 logScale: Float, gradientNorms: [String: Double], groups: [String: GroupGradient] = [:],
-                learningRateFraction: Double = 1, excluded: [Bool]? = nil) {
+                learningRateFraction: Double = 1, excluded: [Bool]? = nil, logitBias: Float? = nil) {
         let b = similarity.shape[0]
         precondition(similarity.shape == [b, b], "similarity must be square, got \(similarity.shape)")
         self.step = step
@@ -95,6 +98,15 @@ public struct CollapseFigures: Codable, Sendable, Equatable {
         meanNegative = negatives > 0 ? negative / Double(negatives) : meanPositive
         gap = meanPositive - meanNegative
         scoreSpread = max(0, sumSquares / n - (sum / n) * (sum / n)).squareRoot()
+        self.logitBias = logitBias.map(Double.init)
+        if let bias = logitBias {
+            // Sigmoid: the loss if every unmasked pair scored the batch's mean logit.
+            let pairs = b + negatives
+            let meanCosine = pairs > 0 ? (positive + negative) / Double(pairs) : 0
+            chanceLoss = ContrastiveLoss.sigmoidFlatLoss(batch: b, negatives: negatives,
+                                                         logit: exp(Double(logScale)) * meanCosine + Double(bias))
+            finite = finite && bias.isFinite
+        }
         (batchTop1, batchTop1Chance) = similarity.withUnsafeBufferPointer { BatchRetrieval.top1($0, size: b, excluded: excluded) }
 
         let imageStats = BatchGeometry(image)
@@ -135,6 +147,7 @@ extension CollapseFigures {
         imageRank = try c.decode(Double.self, forKey: .imageRank)
         textRank = try c.decode(Double.self, forKey: .textRank)
         logScale = try c.decode(Double.self, forKey: .logScale)
+        logitBias = try c.decodeIfPresent(Double.self, forKey: .logitBias)
         gradientRatio = try c.decode(Double.self, forKey: .gradientRatio)
         gradientNorms = try c.decode([String: Double].self, forKey: .gradientNorms)
         allFinite = try c.decode(Bool.self, forKey: .allFinite)

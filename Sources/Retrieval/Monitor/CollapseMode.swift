@@ -13,12 +13,12 @@ public enum CollapseMode: String, CaseIterable, Codable, Sendable {
     /// Training pictures are retrieved far better than validation ones.
     case overfitting
 
-    /// The modes `loss` can show: scores shrink under a margin only, and only the N-pair loss
-    /// has a temperature.
+    /// The modes `loss` can show: scores shrink under a margin only, and only the N-pair and
+    /// sigmoid losses have a temperature.
     public static func applicable(to loss: TrainingLoss) -> [CollapseMode] {
         allCases.filter { mode in
             switch (mode, loss) {
-            case (.scoreScale, .nPair), (.temperature, .hinge): return false
+            case (.scoreScale, .nPair), (.scoreScale, .sigmoid), (.temperature, .hinge): return false
             default: return true
             }
         }

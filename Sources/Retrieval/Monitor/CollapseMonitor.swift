@@ -208,7 +208,7 @@ public final class CollapseMonitor {
             }
         }
 
-        if case .nPair = loss {
+        if loss.hasTemperature {
             let atMax = f.logScale >= logScaleRange.upperBound - t.clampDistance
             let atMin = f.logScale <= logScaleRange.lowerBound + t.clampDistance
             if atMin {
@@ -232,10 +232,12 @@ public final class CollapseMonitor {
         return result
     }
 
-    /// The loss all-equal scores give: ln B for N-pair, 2·margin for the hinge.
+    /// The loss all-equal scores give: ln B for N-pair, 2·margin for the hinge, and for the
+    /// sigmoid loss that of every pair at the batch's mean logit (`chanceLoss` then holds it:
+    /// the learned bias moves it, so it is no constant).
     func pinnedLoss(_ f: CollapseFigures) -> Double {
         switch loss {
-        case .nPair: return f.chanceLoss
+        case .nPair, .sigmoid: return f.chanceLoss
         case .hinge(let margin): return 2 * margin
         }
     }

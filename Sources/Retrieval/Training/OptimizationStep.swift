@@ -59,11 +59,18 @@ public struct OptimizationStep {
         case .hinge(let margin):
             result = ContrastiveLoss.hardestNegativeHinge(image: imageEmbeddings, text: textEmbeddings,
                                                           margin: Float(margin), mask: mask)
+        case .sigmoid:
+            guard let bias = model.logitBias else {
+                preconditionFailure("the sigmoid loss needs a model with a logit bias (ModelConfiguration.prepared(for:))")
+            }
+            result = ContrastiveLoss.sigmoid(image: imageEmbeddings, text: textEmbeddings,
+                                             logScale: model.logScale.value[0], bias: bias.value[0], mask: mask)
         }
         model.zeroGradients()
         if hooks?.backwardImage(model, result.gradImage, step: step) != true { model.image.backward(result.gradImage) }
         if hooks?.backwardText(step: step) != true { model.text.backward(result.gradText) }
         model.logScale.gradient[0] += result.gradLogScale
+        model.logitBias?.gradient[0] += result.gradLogitBias
         hooks?.alterGradients(model, step: step)
 
         let before = GradientReport(groups: layers)

@@ -38,11 +38,14 @@ public final class Trainer {
          files: TrainingFiles?, thresholds: CollapseThresholds?, progress: TrainingProgress?, hooks: (any StepHooks)?) {
         precondition(options.problem() == nil, options.problem() ?? "")
         precondition(train.count >= 2, "training needs at least two pictures, got \(train.count)")
+        precondition(options.loss != .sigmoid || model.logitBias != nil,
+                     "the sigmoid loss needs a model with a logit bias (ModelConfiguration.prepared(for: .sigmoid))")
         self.model = model
         self.options = options
         batches = TrainingBatches(store: train, augmentation: options.augmentation,
                                   preprocessing: model.configuration.preprocessing,
-                                  vocabulary: model.vocabulary, maxTokens: model.configuration.maxTokens)
+                                  vocabulary: model.vocabulary, maxTokens: model.configuration.maxTokens,
+                                  subwords: model.text.subwordHasher)
         self.validation = validation
         self.files = files
         stepsPerEpoch = options.stepsPerEpoch(images: train.count)
@@ -157,7 +160,7 @@ public final class Trainer {
 
     private func record(_ result: StepResult, pairsPerSecond: Double) -> StepRecord {
         StepRecord(step: progress.step, epoch: epoch, loss: result.figures.loss, learningRate: Double(result.learningRate),
-                   temperature: options.loss == .nPair ? 1 / Double(model.logitScale) : nil,
+                   temperature: options.loss.hasTemperature ? 1 / Double(model.logitScale) : nil,
                    gradientNorm: result.gradientNorm, pairsPerSecond: pairsPerSecond,
                    health: monitor.overall, monitor: result.figures)
     }
