@@ -62,4 +62,17 @@ struct ModelFileDamageTests {
             }
         }
     }
+
+    @Test func aForgedFingerprintStillCannotAskForBillionsOfWeights() {
+        // A crafted file can carry a fingerprint that matches: the configuration's own bounds
+        // refuse it before a single tensor is allocated.
+        for change in [{ (c: inout ModelConfiguration) in c.embeddingDimension = 1_000_000_000 },
+                       { $0.maxTokens = 2_000_000_000 }, { $0.channels = [16, 1 << 20] },
+                       { $0.imageSize = 1 << 20 }, { $0.subwordBuckets = 1 << 40 }] {
+            var configuration = SmallShapes.configuration
+            change(&configuration)
+            #expect(configuration.problem()?.contains("beyond what retrieve builds") == true, "\(configuration)")
+        }
+        #expect(SmallShapes.configuration.problem() == nil && ModelConfiguration().problem() == nil)
+    }
 }

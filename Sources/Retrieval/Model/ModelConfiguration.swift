@@ -83,6 +83,14 @@ public struct ModelConfiguration: Codable, Sendable, Equatable {
         if embeddingDimension <= 0 || tokenDimension <= 0 { return "dimensions must be positive" }
         if maxTokens <= 0 { return "max tokens must be positive, got \(maxTokens)" }
         if subwordBuckets < 0 { return "subword buckets must not be negative, got \(subwordBuckets)" }
+        // Bounds far above any model this tool trains, so that a model file's configuration
+        // can never ask for an allocation the machine cannot make.
+        if imageSize > 2048 || channels.count > 12 || channels.contains(where: { $0 > 4096 }) {
+            return "image size \(imageSize) or channels \(channels) beyond what retrieve builds (2048 pixels, 12 blocks of at most 4096)"
+        }
+        if embeddingDimension > 16_384 || tokenDimension > 16_384 || maxTokens > 4096 || subwordBuckets > 1 << 24 {
+            return "dimensions \(embeddingDimension)/\(tokenDimension), \(maxTokens) tokens or \(subwordBuckets) n-gram buckets beyond what retrieve builds (16384, 4096 tokens, 2^24 buckets)"
+        }
         return nil
     }
 }
