@@ -26,9 +26,11 @@ struct TrainMonitorTests {
         let data = try Icons.write(shuffled, to: folder)
         let out = try CommandLineTool.run(["train", "--data", data, "--out", folder.appendingPathComponent("m.safetensors").path,
                                            "--epochs", "3", "--on-collapse", "stop"] + Self.quick)
-        // Validation at chance is named; the run stops on it or on the flat scores that follow.
+        // Validation at chance is named, or the flat scores that come with it stop the run first
+        // (then the cure names the pairing).
         #expect(out.status == 3, "\(out.all)")
-        #expect(out.stderr.contains("learned nothing: validation recall is no better than a random ranking"), "\(out.stderr)")
+        #expect(out.stderr.contains("learned nothing: validation recall is no better than a random ranking")
+                || out.stderr.contains("captions not paired with their own pictures"), "\(out.stderr)")
         #expect(["COLLAPSE: learned nothing", "COLLAPSE: similarity collapse"].contains { out.stderr.contains($0) }, "\(out.stderr)")
         #expect(out.stdout.contains("stopped at step"), "\(out.stdout)")
         #expect(FileManager.default.fileExists(atPath: folder.appendingPathComponent("m.state.safetensors").path))
@@ -110,6 +112,8 @@ struct TrainMonitorTests {
         #expect(text.contains("\"hinge\":{\"margin\":0.2}"), "\(text.prefix(300))")
         #expect(!text.contains("\"temperature\""))
         let doctor = try CommandLineTool.run(["doctor", metrics])
-        #expect(doctor.stdout.contains("score_scale") && !doctor.stdout.contains("temperature "), "\(doctor.stdout)")
+        // No temperature among the states (advice may still name the N-pair loss's temperature).
+        let states = doctor.stdout.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+        #expect(states.contains { $0.hasPrefix("score_scale ") } && !states.contains { $0.hasPrefix("temperature ") }, "\(doctor.stdout)")
     }
 }

@@ -138,7 +138,7 @@ struct ContrastiveLossTests {
         // loss grows linearly with how wrong the logit is, as softplus does.
         let b = 4, d = 3
         var image = Tensor(zeros: [b, d]), text = Tensor(zeros: [b, d])
-        for i in 0..<b { image.data[i * d] = 1; text.data[i * d] = i == 0 ? 1 : -1 }
+        for i in 0..<b { image[i * d] = 1; text[i * d] = i == 0 ? 1 : -1 }
         let result = ContrastiveLoss.sigmoid(image: image, text: text, logScale: log(abs(cosine)),
                                              bias: bias, mask: nil)
         #expect(result.loss.isFinite && result.loss >= 0)
