@@ -1,4 +1,4 @@
-// `retrieve bench search`: flat and IVF search speed and recall on clustered unit vectors (or
+// `retrieve bench search`: flat, IVF and graph search speed and recall on clustered unit vectors (or
 // given .npy files), and the time to open an index file of them and answer one query.
 import ArgumentParser
 import Foundation
@@ -10,14 +10,21 @@ import VectorIndex
 struct SearchBenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "search",
-        abstract: "Queries/s of exact and IVF search, IVF recall@10, and index load time.",
+        abstract: "Queries/s and recall@10 of exact, IVF and graph search, and index load time.",
         discussion: """
-            Flat q/s with 1 query at a time, 16 and all Q at once; IVF (nlist ≈ 4·√N) recall@10
-            against exact and q/s one query at a time at several nprobe; load_s = open an index
-            file of the vectors and answer one query. --db/--queries-file run on given float32
-            .npy arrays (e.g. the vectors faiss_bench.py saved), so FAISS can be compared on the
-            same data. --json: {"flat":[{"queries":Q,"qps":…}],"ivf":[{"nprobe":…,"qps":…,
-            "qps_batched":…,"recall10":…}],"load_s":…,"nlist":…,"train_s":…,"add_s":…}.
+            Flat q/s with 1 query at a time, 16 and all Q at once. IVF (nlist ≈ 4·√N) and the graph (HNSW, --graph-neighbors M, --graph-ef-construction) each give recall@10 against exact search and q/s one query at a time (one thread) and batched (every thread), at each --nprobe and each --ef; the graph also gives its build time and bytes per row. load_s is the time to open an index file of the vectors, every checksum checked, and answer one query.
+
+            --db and --queries-file run on given float32 .npy arrays (e.g. the vectors faiss_bench.py saved), so FAISS and hnswlib (../shared/bench/hnsw_bench.py) can be compared on the same data.
+
+            --json prints one object:
+              {"flat": [{"queries": Q, "qps": …}],
+               "ivf": [{"nprobe": …, "qps": …, "qps_batched": …, "recall10": …}],
+               "graph": [{"ef": …, "recall": …, "singleQueriesPerSecond": …,
+                          "batchedQueriesPerSecond": …}],
+               "graph_build_s": …, "graph_bytes_per_row": …, "load_s": …,
+               "nlist": …, "train_s": …, "add_s": …}
+
+            \(ExitStatus.table)
             """
     )
 
