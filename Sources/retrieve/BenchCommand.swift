@@ -100,10 +100,11 @@ struct TrainBenchCommand: ParsableCommand {
 
     func run() throws {
         _ = LargeAllocations.keepInProcess()
-        var configuration = architecture.configuration
-        if architecture.arch == .standard && architecture.norm == nil && architecture.positionEmbeddings == nil {
-            configuration = .reference
-        }
+        // The reference architecture unless an architecture was asked for (as the reference's
+        // --bench measures its default); the other architecture flags apply to either.
+        var options = architecture
+        if options.arch == nil && options.norm == nil && options.positionEmbeddings == nil { options.arch = .reference }
+        let configuration = options.configuration
         if !json { Console.error(machineLine() + "; norm \(configuration.normalization.rawValue), position embeddings \(configuration.positionEmbeddings)") }
         var rows: [TrainingBenchmark.Row] = []
         for b in batch {

@@ -70,8 +70,8 @@ struct ArchitectureOptions: ParsableArguments {
         case standard, reference
     }
 
-    @Option(help: "Architecture preset: standard (batch norm, position embeddings) or reference (the PyTorch reference's: neither).")
-    var arch: Preset = .standard
+    @Option(help: "Architecture preset: standard (batch norm, position embeddings; the default) or reference (the PyTorch reference's: neither).")
+    var arch: Preset?
 
     @Option(help: "Normalisation in the CNN: batch or none (overrides the preset).")
     var norm: ModelConfiguration.Normalization?
@@ -94,7 +94,7 @@ struct ArchitectureOptions: ParsableArguments {
     enum Toggle: String, ExpressibleByArgument { case on, off }
 
     var configuration: ModelConfiguration {
-        var c = arch == .reference ? ModelConfiguration.reference : ModelConfiguration()
+        var c = (arch ?? .standard) == .reference ? ModelConfiguration.reference : ModelConfiguration()
         if let norm { c.normalization = norm }
         if let positionEmbeddings { c.positionEmbeddings = positionEmbeddings == .on }
         if let embeddingDim { c.embeddingDimension = embeddingDim }
