@@ -1,7 +1,8 @@
 // Measures training throughput the way the PyTorch reference's --bench does: synthetic
 // pictures and token ids (random lengths 4…16 padded to 16), a full optimisation step (forward,
 // loss, backward, clip, AdamW) timed after warm-up, median of the timed steps; plus a per-layer
-// profile of the image tower, which is where the time goes.
+// profile of the image tower, which is where the time goes; and inference (embedding without
+// gradients, as indexing and queries run) in pictures and captions per second.
 import Foundation
 import Neural
 import Text
@@ -15,6 +16,17 @@ public enum TrainingBenchmark {
 
         enum CodingKeys: String, CodingKey {
             case batch, pairsPerSecond = "pairs_per_s", stepSeconds = "step_s"
+        }
+    }
+
+    /// Embeddings per second in evaluation mode, the median of timed batches after one warm-up.
+    public struct InferenceRow: Codable, Sendable {
+        public let batch: Int
+        public let imagesPerSecond: Double
+        public let textsPerSecond: Double
+
+        enum CodingKeys: String, CodingKey {
+            case batch, imagesPerSecond = "images_per_s", textsPerSecond = "texts_per_s"
         }
     }
 
@@ -71,6 +83,22 @@ public enum TrainingBenchmark {
         }
         let median = times.sorted()[times.count / 2]
         return Row(batch: batch, pairsPerSecond: Double(batch) / median, stepSeconds: median)
+    }
+
+    /// Pictures and captions embedded per second at `batch`, as `DualEncoder.embedImages` and
+    /// the text tower run for indexing and queries (the reference's inference benchmark).
+    public static func inference(batch: Int, configuration: ModelConfiguration = .reference, steps: Int = 5) -> InferenceRow {
+        var rng = SeededGenerator(seed: 4)
+        let model = model(configuration)
+        let (images, text) = inputs(batch: batch, configuration: configuration, using: &rng)
+        func median(_ body: () -> Void) -> Double {
+            body()
+            let times = (0..<steps).map { _ in GEMMBenchmark.seconds(body) }.sorted()
+            return times[times.count / 2]
+        }
+        let imageSeconds = median { _ = model.embedImages(images, chunk: batch) }
+        let textSeconds = median { _ = model.text.embed(text) }
+        return InferenceRow(batch: batch, imagesPerSecond: Double(batch) / imageSeconds, textsPerSecond: Double(batch) / textSeconds)
     }
 
     /// Milliseconds per image-tower layer (forward, backward) and per other phase of a step,

@@ -19,13 +19,11 @@ public final class ImageTower: Layer, BufferedModule {
             // The first convolution reads data: nobody needs the gradient of its input.
             if i == 0 { conv.propagatesInputGradient = false }
             let pooled = i < channels.count - 1
+            // Same math as Conv2D → (BatchNorm2D →) ReLU → MaxPool2D, in fewer trips to memory.
             if batchNorm {
-                layers.append(conv)
-                layers.append(BatchNorm2D(channels: width, name: "\(name).norm\(i + 1)"))
-                layers.append(ReLU())
-                if pooled { layers.append(MaxPool2D(kernelSize: 2)) }
+                let norm = BatchNorm2D(channels: width, name: "\(name).norm\(i + 1)")
+                layers.append(ConvNormReLUPool(conv: conv, norm: norm, poolSize: pooled ? 2 : 1))
             } else {
-                // Same math as Conv2D → ReLU → MaxPool2D, without full-resolution activations.
                 layers.append(ConvReLUPool(conv: conv, poolSize: pooled ? 2 : 1))
             }
             inChannels = width

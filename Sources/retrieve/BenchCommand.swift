@@ -81,7 +81,7 @@ struct TrainBenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
         abstract: "Training pairs/s (forward, backward, AdamW) and where the time goes.",
-        discussion: "Synthetic 64×64 pictures and captions of 4–16 tokens, as the PyTorch reference's --bench: the median of timed steps after warm-up, for the reference architecture unless --arch standard. Then a per-layer profile of one batch."
+        discussion: "Synthetic 64×64 pictures and captions of 4–16 tokens, as the PyTorch reference's --bench: the median of timed steps after warm-up, for the reference architecture unless --arch standard. Then inference (pictures and captions embedded per second without gradients, as indexing and queries run; the reference's infer rows) and a per-layer profile of one batch."
     )
 
     @Option(parsing: .upToNextOption, help: "Batch sizes.")
@@ -89,6 +89,9 @@ struct TrainBenchCommand: ParsableCommand {
 
     @Option(help: "Timed steps per batch size (after two warm-up steps).")
     var steps = 5
+
+    @Option(help: "Batch of the inference measurement (the reference's --infer-batch).")
+    var inferenceBatch = 256
 
     @OptionGroup var architecture: ArchitectureOptions
 
@@ -112,13 +115,19 @@ struct TrainBenchCommand: ParsableCommand {
             rows.append(row)
             if !json { print("batch \(b): \(fixed(row.pairsPerSecond, 0)) pairs/s (\(fixed(row.stepSeconds * 1000, 0)) ms per step)") }
         }
+        let inference = TrainingBenchmark.inference(batch: inferenceBatch, configuration: configuration, steps: steps)
+        if !json {
+            print("inference at batch \(inferenceBatch): \(fixed(inference.imagesPerSecond, 0)) images/s, \(fixed(inference.textsPerSecond, 0)) captions/s")
+        }
         let profile = noProfile ? [] : TrainingBenchmark.profile(batch: batch.last ?? 128, configuration: configuration)
         if json {
             struct Report: Encodable {
                 let processor: String; let simd: [String]; let kernel: String
-                let rows: [TrainingBenchmark.Row]; let profile: [TrainingBenchmark.ProfileEntry]
+                let rows: [TrainingBenchmark.Row]; let inference: TrainingBenchmark.InferenceRow
+                let profile: [TrainingBenchmark.ProfileEntry]
             }
-            try Console.printJSON(Report(processor: Processor.current.name, simd: Processor.current.simdFeatures, kernel: BLASKernel.current, rows: rows, profile: profile))
+            try Console.printJSON(Report(processor: Processor.current.name, simd: Processor.current.simdFeatures, kernel: BLASKernel.current,
+                                         rows: rows, inference: inference, profile: profile))
             return
         }
         if !profile.isEmpty {

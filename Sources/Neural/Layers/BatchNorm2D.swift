@@ -57,11 +57,7 @@ public final class BatchNorm2D: Layer, BufferedModule {
             let (m, v) = channelMeanAndVariance(x, rows: rows)
             mean = m
             inverseStd = v.map { 1 / ($0 + epsilon).squareRoot() }
-            let unbiased = Float(rows) / Float(rows - 1)
-            for j in 0..<c {
-                runningMean.value[j] = (1 - momentum) * runningMean.value[j] + momentum * m[j]
-                runningVariance.value[j] = (1 - momentum) * runningVariance.value[j] + momentum * v[j] * unbiased
-            }
+            updateRunningStatistics(mean: m, variance: v, rows: rows)
         } else {
             mean = runningMean.value.data
             inverseStd = runningVariance.value.data.map { 1 / ($0 + epsilon).squareRoot() }
@@ -134,6 +130,16 @@ public final class BatchNorm2D: Layer, BufferedModule {
         }
     }
 
+    /// Folds a batch's mean and biased variance over `rows` values into the running statistics,
+    /// the variance made unbiased as PyTorch does.
+    func updateRunningStatistics(mean m: [Float], variance v: [Float], rows: Int) {
+        let unbiased = Float(rows) / Float(rows - 1)
+        for j in 0..<channels {
+            runningMean.value[j] = (1 - momentum) * runningMean.value[j] + momentum * m[j]
+            runningVariance.value[j] = (1 - momentum) * runningVariance.value[j] + momentum * v[j] * unbiased
+        }
+    }
+
     /// Per-channel mean and biased variance of x (rows, C), two passes.
     private func channelMeanAndVariance(_ x: Tensor, rows: Int) -> ([Float], [Float]) {
         let c = channels
@@ -170,7 +176,7 @@ func channelSums(_ a: UnsafePointer<Float>, times b: UnsafePointer<Float>?, arou
     return (first, second)
 }
 
-private func serialChannelSums(_ a: UnsafePointer<Float>, times b: UnsafePointer<Float>?, around shift: UnsafePointer<Float>?,
+func serialChannelSums(_ a: UnsafePointer<Float>, times b: UnsafePointer<Float>?, around shift: UnsafePointer<Float>?,
                                rows: Int, channels c: Int) -> ([Double], [Double]) {
     var first = [Double](repeating: 0, count: c), second = [Double](repeating: 0, count: c)
     let scratch = UnsafeMutablePointer<Float>.allocate(capacity: 2 * c)

@@ -1,0 +1,179 @@
+// Conv2D → BatchNorm2D → ReLU → non-overlapping max pooling as one layer: the image tower's
+// block when it normalises. Run apart, the three elementwise layers read and write the
+// full-resolution activation about ten times a step and cost more than the convolution itself.
+//
+// Batch statistics need the whole batch before anything can be normalised, but normalisation is
+// a per-channel affine map whose factor γ/σ has the sign of γ, so a window's maximum after it is
+// the window's maximum before it when γ ≥ 0 and its minimum when γ < 0. Each chunk of the
+// convolution's output is therefore reduced, while in cache, to its moments and its windows'
+// extremes; once the batch's moments are known only the pooled extremes are normalised.
+// Backward needs x̂ everywhere (the batch mean couples every position), so training keeps the
+// convolution's output; evaluation does not. The math is that of the separate layers, except
+// that a tie made by rounding (or by γ = 0) sends the gradient to the raw extreme, not the first.
+
+/// y (B, Ho/p, Wo/p, C) = maxpool_p(relu(batchnorm(conv(x)))); with `poolSize` 1, no pooling.
+public final class ConvNormReLUPool: Layer, BufferedModule {
+    /// Owns `name.weight` (built without a bias: β is the bias).
+    public let conv: Conv2D
+    /// Owns γ, β and the running statistics, under BatchNorm2D's names.
+    public let norm: BatchNorm2D
+    /// Pooling window and stride; 1 means no pooling.
+    public let poolSize: Int
+
+    /// The convolution's output, kept in training for backward (x̂ is rebuilt from it).
+    private var preActivation = Tensor(zeros: [0])
+    private var output = Tensor(zeros: [0])
+    private var lastWasTraining = true
+    /// Rows mean, 1/σ, γ, β of the last forward.
+    private let statistics = ChannelRows(rows: 4)
+    private let extremes = WindowExtremes()
+    /// Per pooled element: x̂ of the window's winner and its position ky·p + kx in the window.
+    private let winnerNormalized = ScratchBuffer()
+    private var winners: [UInt8] = []
+    private let routed = ScratchBuffer()
+
+    public init(conv: Conv2D, norm: BatchNorm2D, poolSize: Int) {
+        precondition(poolSize >= 1 && poolSize <= 15, "ConvNormReLUPool \(conv.weight.name): pool size \(poolSize) must be 1…15")
+        precondition(norm.channels == conv.outChannels,
+                     "ConvNormReLUPool \(conv.weight.name): \(norm.channels) normalised channels for \(conv.outChannels) outputs")
+        self.conv = conv
+        self.norm = norm
+        self.poolSize = poolSize
+    }
+
+    public var parameters: [Parameter] { conv.parameters + norm.parameters }
+    public var buffers: [Parameter] { norm.buffers }
+    public func setTraining(_ training: Bool) { norm.setTraining(training) }
+
+    public func evaluationCopy() -> any Layer {
+        ConvNormReLUPool(conv: conv.copy(), norm: norm.evaluationCopy() as! BatchNorm2D, poolSize: poolSize)
+    }
+
+    public func forward(_ x: Tensor) -> Tensor {
+        let g = conv.prepareForward(x)
+        let batch = x.shape[0], c = conv.outChannels, p = poolSize
+        let windows = PoolWindows(height: g.outHeight, width: g.outWidth, channels: c, size: p)
+        precondition(windows.pooledHeight > 0 && windows.pooledWidth > 0,
+                     "ConvNormReLUPool \(conv.weight.name): \(g.outHeight)×\(g.outWidth) output is smaller than the \(p)×\(p) pool")
+        let training = norm.isTraining, rowsPerImage = g.pixelsPerImage, perImage = rowsPerImage * c
+        precondition(!training || batch * rowsPerImage > 1,
+                     "ConvNormReLUPool \(conv.weight.name): training needs more than one value per channel, input \(x.shape)")
+        lastWasTraining = training
+        let pooledPerImage = windows.pooledPerImage
+        extremes.reserve(batch * pooledPerImage)
+        let moments = ChunkMoments(slots: batch, channels: c)
+        preActivation = training ? Tensor.uninitialized([batch, g.outHeight, g.outWidth, c]) { _ in } : Tensor(zeros: [0])
+        preActivation.withUnsafeMutableBufferPointer { kept in
+            let keep = kept.baseAddress
+            conv.forwardChunks(x, g, extraFloatsPerImage: perImage,
+                               output: { training ? keep! + $0.start * perImage : $0.scratch }) { chunk, result in
+                windows.extremes(of: result, images: chunk.count, into: extremes, at: chunk.start * pooledPerImage,
+                                 parallel: chunk.parallel)
+                if training { moments.record(result, rows: chunk.count * rowsPerImage, slot: chunk.start, parallel: chunk.parallel) }
+            }
+        }
+        statistics.reserve(channels: c)
+        let mean = statistics[0], inverseStd = statistics[1], gamma = statistics[2], beta = statistics[3]
+        if training {
+            let (m, variance, rows) = moments.combined()
+            for j in 0..<c {
+                mean[j] = Float(m[j])
+                inverseStd[j] = 1 / (Float(variance[j]) + norm.epsilon).squareRoot()
+            }
+            norm.updateRunningStatistics(mean: m.map { Float($0) }, variance: variance.map { Float($0) }, rows: rows)
+        } else {
+            for j in 0..<c {
+                mean[j] = norm.runningMean.value[j]
+                inverseStd[j] = 1 / (norm.runningVariance.value[j] + norm.epsilon).squareRoot()
+            }
+        }
+        for j in 0..<c { gamma[j] = norm.weight.value[j]; beta[j] = norm.bias.value[j] }
+        output = normalizeWinners(shape: [batch, windows.pooledHeight, windows.pooledWidth, c])
+        return output
+    }
+
+    public func backward(_ dy: Tensor) -> Tensor {
+        precondition(dy.shape == output.shape, "ConvNormReLUPool \(conv.weight.name): gradient \(dy.shape) does not match output \(output.shape)")
+        guard let g = conv.geometry else { preconditionFailure("ConvNormReLUPool \(conv.weight.name): backward before forward") }
+        let c = conv.outChannels, training = lastWasTraining
+        let windows = PoolWindows(height: g.outHeight, width: g.outWidth, channels: c, size: poolSize)
+        let count = dy.count, perImage = g.pixelsPerImage * c, pooledPerImage = windows.pooledPerImage
+        // What ReLU lets through to each winner; its sums, plain and times x̂, per channel are
+        // β's and γ's gradients and, over the batch, the two mean terms of dx.
+        let passed = routed.reserve(count)
+        output.withUnsafeBufferPointer { py in
+            dy.withUnsafeBufferPointer { pdy in
+                parallelRanges(count, minimumPerThread: 1 << 14) { range in
+                    for i in range { passed[i] = py[i] > 0 ? pdy[i] : 0 }
+                }
+            }
+        }
+        let (sumDy, sumDyXhat) = channelSums(passed, times: winnerNormalized.pointer, rows: count / c, channels: c)
+        for j in 0..<c {
+            norm.bias.gradient[j] += Float(sumDy[j])
+            norm.weight.gradient[j] += Float(sumDyXhat[j])
+        }
+        // dx = γ/σ · (dy − mean(dy) − x̂·mean(dy·x̂)) in training, γ/σ · dy in evaluation.
+        let n = Double(dy.shape[0] * g.pixelsPerImage)
+        let terms = ChannelRows(rows: 3)
+        terms.reserve(channels: c)
+        let scale = terms[0], meanDy = terms[1], meanDyXhat = terms[2]
+        let mean = statistics[0], inverseStd = statistics[1], gamma = statistics[2]
+        for j in 0..<c {
+            scale[j] = gamma[j] * inverseStd[j]
+            meanDy[j] = training ? Float(sumDy[j] / n) : 0
+            meanDyXhat[j] = training ? Float(sumDyXhat[j] / n) : 0
+        }
+        return preActivation.withUnsafeBufferPointer { px in
+            winners.withUnsafeBufferPointer { pw in
+                conv.backwardChunks(extraFloatsPerImage: perImage) { chunk in
+                    let rows = chunk.count * g.pixelsPerImage, d = chunk.scratch
+                    if training {
+                        let x = px.baseAddress! + chunk.start * perImage
+                        parallelRanges(rows, minimumPerThread: 1024, parallel: chunk.parallel) { range in
+                            for r in range {
+                                let xr = x + r * c, dr = d + r * c
+                                for j in 0..<c {
+                                    dr[j] = -scale[j] * (meanDy[j] + (xr[j] - mean[j]) * inverseStd[j] * meanDyXhat[j])
+                                }
+                            }
+                        }
+                    } else {
+                        d.update(repeating: 0, count: rows * c)
+                    }
+                    let offset = chunk.start * pooledPerImage
+                    windows.scatter(passed + offset, scaledBy: scale, codes: pw.baseAddress! + offset,
+                                    images: chunk.count, into: d, parallel: chunk.parallel)
+                    return UnsafePointer(d)
+                }
+            }
+        }
+    }
+
+    /// y ← relu(γ·x̂ + β) of each window's winner (its maximum when γ ≥ 0, its minimum when not),
+    /// keeping x̂ and the winner's position for backward.
+    private func normalizeWinners(shape: [Int]) -> Tensor {
+        let c = conv.outChannels, count = shape.reduce(1, *)
+        if winners.count != count { winners = [UInt8](repeating: 0, count: count) }
+        let xhat = winnerNormalized.reserve(count)
+        let mean = statistics[0], inverseStd = statistics[1], gamma = statistics[2], beta = statistics[3]
+        let e = extremes
+        return Tensor.uninitialized(shape) { y in
+            winners.withUnsafeMutableBufferPointer { pw in
+                let codes = pw.baseAddress!
+                parallelRanges(count / c, minimumPerThread: 1024) { range in
+                    for r in range {
+                        let o = r * c
+                        for j in 0..<c {
+                            let useMaximum = gamma[j] >= 0
+                            let h = ((useMaximum ? e.maximum[o + j] : e.minimum[o + j]) - mean[j]) * inverseStd[j]
+                            xhat[o + j] = h
+                            codes[o + j] = useMaximum ? e.maximumCode[o + j] : e.minimumCode[o + j]
+                            y[o + j] = max(gamma[j] * h + beta[j], 0)
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
