@@ -1,4 +1,4 @@
-// The fused normalised block's loops: pooling windows (extremes in, gradients out), per-chunk
+// The fused normalised block's loops: pooling windows (winners in, gradients out), per-chunk
 // moments combined exactly, and per-channel constants the loops read through plain pointers.
 import Foundation
 
@@ -19,36 +19,6 @@ final class ChannelRows {
     subscript(row: Int) -> UnsafeMutablePointer<Float> { buffer.pointer + row * channels }
 }
 
-/// Per pooled element, the window's maximum and minimum and their positions ky·p + kx (the first
-/// wins ties, as in MaxPool2D), reused between calls.
-final class WindowExtremes {
-    private let values = ScratchBuffer()
-    private var codes = UnsafeMutablePointer<UInt8>.allocate(capacity: 2)
-    private var capacity = 1
-    private(set) var maximum: UnsafeMutablePointer<Float>
-    private(set) var minimum: UnsafeMutablePointer<Float>
-    private(set) var maximumCode: UnsafeMutablePointer<UInt8>
-    private(set) var minimumCode: UnsafeMutablePointer<UInt8>
-
-    init() {
-        let v = values.reserve(2)
-        (maximum, minimum, maximumCode, minimumCode) = (v, v + 1, codes, codes + 1)
-    }
-
-    deinit { codes.deallocate() }
-
-    /// Room for `count` pooled elements; earlier pointers are invalid afterwards.
-    func reserve(_ count: Int) {
-        if count > capacity {
-            codes.deallocate()
-            codes = .allocate(capacity: 2 * count)
-            capacity = count
-        }
-        let v = values.reserve(2 * capacity)
-        (maximum, minimum, maximumCode, minimumCode) = (v, v + capacity, codes, codes + capacity)
-    }
-}
-
 /// Non-overlapping p×p windows over (n, H, W, C) images, floor division of the output size.
 struct PoolWindows {
     let height, width, channels, size: Int
@@ -56,45 +26,45 @@ struct PoolWindows {
     var pooledWidth: Int { width / size }
     var pooledPerImage: Int { pooledHeight * pooledWidth * channels }
 
-    /// Each window's extremes of `images` images at `src`, into `extremes` from pooled element `at`.
-    func extremes(of src: UnsafePointer<Float>, images: Int, into extremes: WindowExtremes, at start: Int, parallel: Bool) {
+    /// Each window's winner in `images` images at `src`: the first position of the largest
+    /// sign·x (the maximum where the channel's sign is +1, the minimum where it is −1), its
+    /// value x into `values` and its position ky·p + kx into `codes`.
+    func winners(of src: UnsafePointer<Float>, images: Int, signs: UnsafePointer<Float>,
+                 values: UnsafeMutablePointer<Float>, codes: UnsafeMutablePointer<UInt8>, parallel: Bool) {
         let p = size, c = channels, w = width, ho = pooledHeight, wo = pooledWidth
         let imageFloats = height * width * c
-        let maxV = extremes.maximum + start, minV = extremes.minimum + start
-        let maxK = extremes.maximumCode + start, minK = extremes.minimumCode + start
         parallelRanges(images * ho, minimumPerThread: 4, parallel: parallel) { range in
             for r in range {
                 let image = src + (r / ho) * imageFloats, oy = r % ho
                 for ox in 0..<wo {
                     let o = (r * wo + ox) * c
                     let first = image + (oy * p * w + ox * p) * c
+                    let value = values + o, code = codes + o
                     if p == 2 {
                         let q1 = first + c, q2 = first + w * c, q3 = q2 + c
                         for ch in 0..<c {
-                            var hi = first[ch], lo = hi, kHi: UInt8 = 0, kLo: UInt8 = 0
-                            if q1[ch] > hi { hi = q1[ch]; kHi = 1 }
-                            if q2[ch] > hi { hi = q2[ch]; kHi = 2 }
-                            if q3[ch] > hi { hi = q3[ch]; kHi = 3 }
-                            if q1[ch] < lo { lo = q1[ch]; kLo = 1 }
-                            if q2[ch] < lo { lo = q2[ch]; kLo = 2 }
-                            if q3[ch] < lo { lo = q3[ch]; kLo = 3 }
-                            maxV[o + ch] = hi; minV[o + ch] = lo
-                            maxK[o + ch] = kHi; minK[o + ch] = kLo
+                            let s = signs[ch]
+                            var m = s * first[ch], k: UInt8 = 0
+                            if s * q1[ch] > m { m = s * q1[ch]; k = 1 }
+                            if s * q2[ch] > m { m = s * q2[ch]; k = 2 }
+                            if s * q3[ch] > m { m = s * q3[ch]; k = 3 }
+                            value[ch] = s * m
+                            code[ch] = k
                         }
                         continue
                     }
                     for ch in 0..<c {
-                        var hi = first[ch], lo = hi, kHi: UInt8 = 0, kLo: UInt8 = 0
+                        let s = signs[ch]
+                        var m = s * first[ch], k: UInt8 = 0
                         for ky in 0..<p {
                             let row = first + ky * w * c + ch
                             for kx in 0..<p where ky + kx > 0 {
-                                let v = row[kx * c], k = UInt8(ky * p + kx)
-                                if v > hi { hi = v; kHi = k }
-                                if v < lo { lo = v; kLo = k }
+                                let v = s * row[kx * c]
+                                if v > m { m = v; k = UInt8(ky * p + kx) }
                             }
                         }
-                        maxV[o + ch] = hi; minV[o + ch] = lo
-                        maxK[o + ch] = kHi; minK[o + ch] = kLo
+                        value[ch] = s * m
+                        code[ch] = k
                     }
                 }
             }

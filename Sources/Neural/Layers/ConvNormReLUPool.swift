@@ -6,7 +6,7 @@
 // a per-channel affine map whose factor γ/σ has the sign of γ, so a window's maximum after it is
 // the window's maximum before it when γ ≥ 0 and its minimum when γ < 0. Each chunk of the
 // convolution's output is therefore reduced, while in cache, to its moments and its windows'
-// extremes; once the batch's moments are known only the pooled extremes are normalised.
+// winners; once the batch's moments are known only the pooled winners are normalised.
 // Backward needs x̂ everywhere (the batch mean couples every position), so training keeps the
 // convolution's output; evaluation does not. The math is that of the separate layers, except
 // that a tie made by rounding (or by γ = 0) sends the gradient to the raw extreme, not the first.
@@ -24,10 +24,10 @@ public final class ConvNormReLUPool: Layer, BufferedModule {
     private var preActivation = Tensor(zeros: [0])
     private var output = Tensor(zeros: [0])
     private var lastWasTraining = true
-    /// Rows mean, 1/σ, γ, β of the last forward.
-    private let statistics = ChannelRows(rows: 4)
-    private let extremes = WindowExtremes()
-    /// Per pooled element: x̂ of the window's winner and its position ky·p + kx in the window.
+    /// Rows mean, 1/σ, γ, β, sign(γ) of the last forward.
+    private let statistics = ChannelRows(rows: 5)
+    /// Per pooled element: x̂ of the window's winner (its raw value until normalised) and its
+    /// position ky·p + kx in the window.
     private let winnerNormalized = ScratchBuffer()
     private var winners: [UInt8] = []
     private let routed = ScratchBuffer()
@@ -59,21 +59,34 @@ public final class ConvNormReLUPool: Layer, BufferedModule {
         precondition(!training || batch * rowsPerImage > 1,
                      "ConvNormReLUPool \(conv.weight.name): training needs more than one value per channel, input \(x.shape)")
         lastWasTraining = training
-        let pooledPerImage = windows.pooledPerImage
-        extremes.reserve(batch * pooledPerImage)
-        let moments = ChunkMoments(slots: batch, channels: c)
-        preActivation = training ? Tensor.uninitialized([batch, g.outHeight, g.outWidth, c]) { _ in } : Tensor(zeros: [0])
-        preActivation.withUnsafeMutableBufferPointer { kept in
-            let keep = kept.baseAddress
-            conv.forwardChunks(x, g, extraFloatsPerImage: perImage,
-                               output: { training ? keep! + $0.start * perImage : $0.scratch }) { chunk, result in
-                windows.extremes(of: result, images: chunk.count, into: extremes, at: chunk.start * pooledPerImage,
-                                 parallel: chunk.parallel)
-                if training { moments.record(result, rows: chunk.count * rowsPerImage, slot: chunk.start, parallel: chunk.parallel) }
-            }
-        }
+        let pooledPerImage = windows.pooledPerImage, count = batch * pooledPerImage
         statistics.reserve(channels: c)
         let mean = statistics[0], inverseStd = statistics[1], gamma = statistics[2], beta = statistics[3]
+        let signs = statistics[4]
+        for j in 0..<c {
+            gamma[j] = norm.weight.value[j]
+            beta[j] = norm.bias.value[j]
+            signs[j] = gamma[j] >= 0 ? 1 : -1
+        }
+        let winnerValues = winnerNormalized.reserve(count)
+        if winners.count != count { winners = [UInt8](repeating: 0, count: count) }
+        let moments = ChunkMoments(slots: batch, channels: c)
+        // Kept from step to step when the shape holds: at 64 MB and more, glibc serves a worker
+        // thread's allocation by mmap, and every step would fault its pages in afresh (≈ 25 ms).
+        let keptShape = training ? [batch, g.outHeight, g.outWidth, c] : [0]
+        if preActivation.shape != keptShape { preActivation = Tensor.uninitialized(keptShape) { _ in } }
+        preActivation.withUnsafeMutableBufferPointer { kept in
+            winners.withUnsafeMutableBufferPointer { pw in
+                let keep = kept.baseAddress, codes = pw.baseAddress!
+                conv.forwardChunks(x, g, extraFloatsPerImage: perImage,
+                                   output: { training ? keep! + $0.start * perImage : $0.scratch }) { chunk, result in
+                    let offset = chunk.start * pooledPerImage
+                    windows.winners(of: result, images: chunk.count, signs: signs, values: winnerValues + offset,
+                                    codes: codes + offset, parallel: chunk.parallel)
+                    if training { moments.record(result, rows: chunk.count * rowsPerImage, slot: chunk.start, parallel: chunk.parallel) }
+                }
+            }
+        }
         if training {
             let (m, variance, rows) = moments.combined()
             for j in 0..<c {
@@ -87,7 +100,6 @@ public final class ConvNormReLUPool: Layer, BufferedModule {
                 inverseStd[j] = 1 / (norm.runningVariance.value[j] + norm.epsilon).squareRoot()
             }
         }
-        for j in 0..<c { gamma[j] = norm.weight.value[j]; beta[j] = norm.bias.value[j] }
         output = normalizeWinners(shape: [batch, windows.pooledHeight, windows.pooledWidth, c])
         return output
     }
@@ -150,27 +162,19 @@ public final class ConvNormReLUPool: Layer, BufferedModule {
         }
     }
 
-    /// y ← relu(γ·x̂ + β) of each window's winner (its maximum when γ ≥ 0, its minimum when not),
-    /// keeping x̂ and the winner's position for backward.
+    /// x̂ and y = relu(γ·x̂ + β) of each window's winner, x̂ kept for backward.
     private func normalizeWinners(shape: [Int]) -> Tensor {
         let c = conv.outChannels, count = shape.reduce(1, *)
-        if winners.count != count { winners = [UInt8](repeating: 0, count: count) }
-        let xhat = winnerNormalized.reserve(count)
+        let xhat = winnerNormalized.pointer
         let mean = statistics[0], inverseStd = statistics[1], gamma = statistics[2], beta = statistics[3]
-        let e = extremes
         return Tensor.uninitialized(shape) { y in
-            winners.withUnsafeMutableBufferPointer { pw in
-                let codes = pw.baseAddress!
-                parallelRanges(count / c, minimumPerThread: 1024) { range in
-                    for r in range {
-                        let o = r * c
-                        for j in 0..<c {
-                            let useMaximum = gamma[j] >= 0
-                            let h = ((useMaximum ? e.maximum[o + j] : e.minimum[o + j]) - mean[j]) * inverseStd[j]
-                            xhat[o + j] = h
-                            codes[o + j] = useMaximum ? e.maximumCode[o + j] : e.minimumCode[o + j]
-                            y[o + j] = max(gamma[j] * h + beta[j], 0)
-                        }
+            parallelRanges(count / c, minimumPerThread: 1024) { range in
+                for r in range {
+                    let o = r * c
+                    for j in 0..<c {
+                        let h = (xhat[o + j] - mean[j]) * inverseStd[j]
+                        xhat[o + j] = h
+                        y[o + j] = max(gamma[j] * h + beta[j], 0)
                     }
                 }
             }
