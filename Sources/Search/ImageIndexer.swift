@@ -186,14 +186,7 @@ public struct ImageIndexer {
             }
             (files, sources) = (order.map { files[$0] }, order.map { sources[$0] })
         }
-        let kindMatches: Bool = {
-            guard let u = usable, (u.storage.quantizer != nil) == build.scalarQuantized else { return false }
-            switch u.storage {
-            case .flat: return kind == .flat
-            case .ivf: return kind == .ivf
-            case .graph: return kind == .graph
-            }
-        }()
+        let kindMatches = usable.map { $0.storage.kind == kind && ($0.storage.quantizer != nil) == build.scalarQuantized } ?? false
         let nothingChanged = usable != nil && usable!.formatVersion == IndexFile.version && jobs.isEmpty && report.removed == 0 && kindMatches
             && rejects.elementsEqual(previous?.rejects ?? FileTable())
         if nothingChanged, let usable {

@@ -60,6 +60,15 @@ public enum IndexStorage: Sendable {
     case ivf(IVFIndex)
     case graph(GraphIndex)
 
+    /// How the rows are searched, as a build names its choice.
+    public var kind: IndexBuildOptions.Kind {
+        switch self {
+        case .flat: return .flat
+        case .ivf: return .ivf
+        case .graph: return .graph
+        }
+    }
+
     public var count: Int {
         switch self {
         case .flat(let f): return f.count
