@@ -3,6 +3,7 @@
 // A batch answers every line it can and names the others (exit 2).
 import ArgumentParser
 import Foundation
+import Retrieval
 import Search
 
 struct QueryCommand: ParsableCommand {
@@ -51,6 +52,9 @@ struct QueryCommand: ParsableCommand {
     @Flag(help: "Fold near-identical results (same bytes, or embeddings with cosine above 0.98).")
     var dedup = false
 
+    @Flag(help: "List all k results, also those less than 50% likely to match (by default the list stops there).")
+    var all = false
+
     @Option(help: ArgumentHelp("Write the results as a PNG contact sheet; with --queries, one sheet per query: FILE-1.png, FILE-2.png, … in line order.", valueName: "file.png"))
     var grid: String?
 
@@ -86,6 +90,7 @@ struct QueryCommand: ParsableCommand {
         options.exact = exact
         options.nprobe = nprobe
         options.ef = ef
+        options.minLikelihood = all ? nil : ScoreCalibration.likelyThreshold
         return options
     }
 
@@ -101,12 +106,12 @@ struct QueryCommand: ParsableCommand {
             let results = try search.search(imageFiles: [URL(fileURLWithPath: image)], options: searchOptions)[0]
             answers = [ImageSearch.TextAnswer(query: image, results: results, unknownWords: [], problem: nil)]
         } else if queries == nil, let query = try compound(texts[0]) {
-            let (results, unknown) = try search.search(query: query, options: searchOptions)
-            answers = [ImageSearch.TextAnswer(query: texts[0], results: results[0], unknownWords: unknown[0], problem: nil)]
+            answers = [try search.answer(query: query, options: searchOptions)]
         } else {
             answers = search.answer(texts: texts, options: searchOptions)
             if queries == nil, let problem = answers[0].problem { throw problem }
         }
+        if let warning = search.model.calibrationWarning { Console.error("warning: \(warning)") }
         for answer in answers where !answer.unknownWords.isEmpty {
             Console.error("warning: query \"\(answer.query)\": the model does not know \(answer.unknownWords.map { "\"\($0)\"" }.joined(separator: ", ")); searching with the other words")
         }
@@ -116,6 +121,11 @@ struct QueryCommand: ParsableCommand {
         }
         try writeGrids(answers)
         print(answers, cwd: cwd)
+        for answer in answers where answer.belowCut > 0 {
+            let more = answer.results.isEmpty ? "all \(answer.belowCut) results are" : "\(answer.belowCut) more"
+            let which = answers.count > 1 ? "query \"\(answer.query)\": " : ""
+            Console.error("note: \(which)\(more) below \(percent(ScoreCalibration.likelyThreshold)) likely to match: --all to see them")
+        }
         if !unanswered.isEmpty {
             Console.error("error: \(queries ?? ""): \(counted(unanswered.count, "line")) of \(answers.count) not searched; the others are answered")
             throw ExitCode(ExitStatus.noKnownWord.rawValue)
@@ -162,8 +172,7 @@ struct QueryCommand: ParsableCommand {
             return path.hasPrefix(base) ? String(path.dropFirst(base.count)) : path
         }
         if json {
-            struct Hit: Encodable { let path: String; let score: Float }
-            let hits = answers.map { $0.results.map { Hit(path: shown($0), score: $0.score) } }
+            let hits = answers.map { $0.results.map { LikelyHit(path: shown($0), score: $0.score, likelihood: $0.likelihood) } }
             Swift.print((queries != nil ? try? Console.json(hits) : try? Console.json(hits.first ?? [])) ?? "[]")
             return
         }
@@ -172,8 +181,33 @@ struct QueryCommand: ParsableCommand {
             if answer.problem != nil { Swift.print("  (not searched)"); continue }
             if answer.results.isEmpty { Swift.print("  (no results)") }
             for (rank, r) in answer.results.enumerated() {
-                Swift.print(pad("\(rank + 1)", 4) + pad(String(format: "%.4f", r.score), 8) + shown(r))
+                let likely = r.likelihood.map { pad(percent($0), 6) } ?? ""
+                Swift.print(pad("\(rank + 1)", 4) + pad(String(format: "%.4f", r.score), 8) + likely + shown(r))
             }
         }
     }
+}
+
+/// One result in `--json`: the likelihood is null (not absent) when the model has no calibration
+/// or the query is not one caption.
+struct LikelyHit: Encodable {
+    let path: String
+    let score: Float
+    let likelihood: Double?
+
+    enum CodingKeys: String, CodingKey { case path, score, likelihood }
+
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(path, forKey: .path)
+        try c.encode(score, forKey: .score)
+        try c.encode(likelihood.map { ($0 * 1000).rounded() / 1000 }, forKey: .likelihood)
+    }
+}
+
+/// A likelihood as a person reads it: "87%", and "<1%" or ">99%" at the ends (it never is 0 or 1).
+func percent(_ p: Double) -> String {
+    if p < 0.01 { return "<1%" }
+    if p > 0.99 { return ">99%" }
+    return "\(Int((p * 100).rounded()))%"
 }
