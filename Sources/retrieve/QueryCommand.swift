@@ -15,10 +15,13 @@ struct QueryCommand: ParsableCommand {
 
             Words the model does not know are named in a warning and left out. A query with no word the model knows, or whose known words are only words like "a" or "of", is not searched (exit 2). With --queries FILE (one query per line) every line that can be searched is answered; the others are named on stderr, get no results, and the exit status is 2.
 
-            Paths print relative to the current folder when below it. --json prints [{"path":…,"score":…}, …] for one query; with --queries, one such array per line of the file, in order, [] for a line not searched.
+            With a model that holds a score calibration (measured on its validation pictures when it was trained), each result of a caption query shows how likely it is a match: P(match | score) from the scores of true and of other caption–picture pairs, at even odds (docs/calibration.md). The list stops at the first result below 50% likely and says how many it left out; --all lists every one of the k, --min-likelihood P stops elsewhere. Picture queries and weighted sums of terms get no likelihood (the calibration measured captions), and neither do models without a calibration.
+
+            Paths print relative to the current folder when below it. --json prints [{"path":…,"score":…,"likelihood":… or null}, …] for one query; with --queries, one such array per line of the file, in order, [] for a line not searched.
 
             Examples:
               retrieve query "a red circle" -k 5
+              retrieve query "a red circle" -k 50 --all
               retrieve query --queries questions.txt --json
               retrieve query "a blue square" --grid results.png
               retrieve query --queries questions.txt --grid sheet.png
@@ -55,6 +58,9 @@ struct QueryCommand: ParsableCommand {
     @Flag(help: "List all k results, also those less than 50% likely to match (by default the list stops there).")
     var all = false
 
+    @Option(help: ArgumentHelp("Stop the list at the first result less likely than this to match, above 0 and at most 1 (default 0.5).", valueName: "p"))
+    var minLikelihood: Double?
+
     @Option(help: ArgumentHelp("Write the results as a PNG contact sheet; with --queries, one sheet per query: FILE-1.png, FILE-2.png, … in line order.", valueName: "file.png"))
     var grid: String?
 
@@ -79,6 +85,10 @@ struct QueryCommand: ParsableCommand {
         guard k > 0 else { throw ValidationError("-k must be positive, got \(k)") }
         if let nprobe, nprobe <= 0 { throw ValidationError("--nprobe must be positive, got \(nprobe)") }
         if let ef, ef <= 0 { throw ValidationError("--ef must be positive, got \(ef)") }
+        if let minLikelihood {
+            guard minLikelihood > 0, minLikelihood <= 1 else { throw ValidationError("--min-likelihood is a probability above 0 and at most 1, got \(minLikelihood)") }
+            guard !all else { throw ValidationError("give --all or --min-likelihood, not both") }
+        }
         if let grid, !grid.lowercased().hasSuffix(".png") { throw ValidationError("--grid writes a PNG: name it .png") }
     }
 
@@ -90,7 +100,7 @@ struct QueryCommand: ParsableCommand {
         options.exact = exact
         options.nprobe = nprobe
         options.ef = ef
-        options.minLikelihood = all ? nil : ScoreCalibration.likelyThreshold
+        options.minLikelihood = all ? nil : minLikelihood ?? ScoreCalibration.likelyThreshold
         return options
     }
 
@@ -124,7 +134,7 @@ struct QueryCommand: ParsableCommand {
         for answer in answers where answer.belowCut > 0 {
             let more = answer.results.isEmpty ? "all \(answer.belowCut) results are" : "\(answer.belowCut) more"
             let which = answers.count > 1 ? "query \"\(answer.query)\": " : ""
-            Console.error("note: \(which)\(more) below \(percent(ScoreCalibration.likelyThreshold)) likely to match: --all to see them")
+            Console.error("note: \(which)\(more) below \(percent(searchOptions.minLikelihood ?? 0)) likely to match: --all to see them")
         }
         if !unanswered.isEmpty {
             Console.error("error: \(queries ?? ""): \(counted(unanswered.count, "line")) of \(answers.count) not searched; the others are answered")
@@ -179,7 +189,9 @@ struct QueryCommand: ParsableCommand {
         for answer in answers {
             if answers.count > 1 { Swift.print(answer.query) }
             if answer.problem != nil { Swift.print("  (not searched)"); continue }
-            if answer.results.isEmpty { Swift.print("  (no results)") }
+            if answer.results.isEmpty {
+                Swift.print(answer.belowCut > 0 ? "  (no result \(percent(searchOptions.minLikelihood ?? 0)) likely to match)" : "  (no results)")
+            }
             for (rank, r) in answer.results.enumerated() {
                 let likely = r.likelihood.map { pad(percent($0), 6) } ?? ""
                 Swift.print(pad("\(rank + 1)", 4) + pad(String(format: "%.4f", r.score), 8) + likely + shown(r))
