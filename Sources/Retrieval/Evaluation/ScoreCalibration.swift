@@ -67,12 +67,17 @@ public struct ScoreCalibration: Codable, Sendable, Equatable {
         self.init(matches: m, others: o, pictures: pictures, captions: captions)
     }
 
+    /// Stored counts that decode but cannot calibrate (`problem`).
+    public struct Unusable: Error, Equatable {
+        public let problem: String
+    }
+
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         let matches = try c.decode([Int].self, forKey: .matches), others = try c.decode([Int].self, forKey: .others)
         let pictures = try c.decode(Int.self, forKey: .pictures), captions = try c.decode(Int.self, forKey: .captions)
         if let problem = Self.problem(matches: matches, others: others, pictures: pictures, captions: captions) {
-            throw DecodingError.dataCorrupted(.init(codingPath: [], debugDescription: problem))
+            throw Unusable(problem: problem)
         }
         self.init(matches: matches, others: others, pictures: pictures, captions: captions)!
     }

@@ -98,20 +98,25 @@ public enum ModelFile {
         return (model, stored)
     }
 
-    /// The calibration in `metadata`: nil when there is none (older files); a failure when it is
-    /// damaged (checksum) or out of bounds. The weights stay usable either way.
-    static func calibration(in metadata: [String: String]) -> Result<ScoreCalibration?, ModelFileError> {
+    /// The calibration in `metadata`: nil when there is none (older files); a failure naming
+    /// the problem when it is damaged (checksum) or out of bounds. The weights load either way.
+    static func calibration(in metadata: [String: String]) -> Result<ScoreCalibration?, CalibrationProblem> {
         guard let text = metadata["calibration"] else { return .success(nil) }
         guard metadata["calibration_checksum"] == checksum(text) else {
-            return .failure(ModelFileError(path: "", problem: "its score calibration is damaged (checksum)"))
+            return .failure(CalibrationProblem(problem: "its score calibration is damaged (checksum)"))
         }
         do {
             return .success(try JSONDecoder().decode(ScoreCalibration.self, from: Data(text.utf8)))
-        } catch DecodingError.dataCorrupted(let context) {
-            return .failure(ModelFileError(path: "", problem: "its score calibration is unusable: \(context.debugDescription)"))
+        } catch let unusable as ScoreCalibration.Unusable {
+            return .failure(CalibrationProblem(problem: "its score calibration is unusable: \(unusable.problem)"))
         } catch {
-            return .failure(ModelFileError(path: "", problem: "its score calibration is unreadable"))
+            return .failure(CalibrationProblem(problem: "its score calibration is unreadable"))
         }
+    }
+
+    /// Why a stored calibration was set aside.
+    struct CalibrationProblem: Error {
+        let problem: String
     }
 
     static func calibrationJSON(_ calibration: ScoreCalibration) throws -> String {
