@@ -129,7 +129,7 @@ def main(url, picture, out):
 
         # A phone's width: nothing wider than the screen, results in at least two columns.
         driver.set_window_size(390, 844)
-        driver.get(url + "?q=blue+square")
+        driver.get(url + "?q=a+red+circle")  # half of its results are likely (the fixture's calibration)
         cards = wait.until(lambda d: cards_loaded(d, 4))
         overflow = driver.execute_script("return document.documentElement.scrollWidth - window.innerWidth")
         assert overflow <= 0, "the page is %d px wider than a phone" % overflow

@@ -8,7 +8,7 @@ enum PageScript {
 "use strict";
 const $ = (id) => document.getElementById(id);
 const K = 30;
-const state = { picture: null, pictureURL: null, offset: 0, query: "", results: [], viewing: -1, run: 0, all: false };
+const state = { picture: null, pictureURL: null, offset: 0, query: "", results: [], viewing: -1, run: 0, all: false, cut: 0 };
 
 // A likelihood as a person reads it; it is never exactly 0 or 1.
 function percent(p) { return p < 0.01 ? "<1%" : p > 0.99 ? ">99%" : Math.round(p * 100) + "%"; }
@@ -38,14 +38,14 @@ function quoteList(words) {
   return out;
 }
 
-async function search(append) {
+async function search(append, k = K) {
   const query = $("q").value.trim();
   if (!query && !state.picture) { $("q").focus(); return; }
   const run = ++state.run;
   if (!append) { state.offset = 0; state.query = query; state.all = false; }
   const params = new URLSearchParams();
   if (state.query) params.set("q", state.query);
-  params.set("k", K);
+  params.set("k", k);
   params.set("offset", state.offset);
   params.set("dedup", $("dedup").checked);
   if (state.all) params.set("all", "true");
@@ -83,6 +83,7 @@ async function search(append) {
   $("more").hidden = !body.has_more;
   // Results below the likelihood cut-off are left out until asked for ("Show them").
   $("cut").hidden = !(body.below_cut > 0);
+  state.cut = body.below_cut;
   if (body.below_cut > 0) {
     $("cut-text").textContent = `${body.below_cut} more below ${percent(body.min_likelihood)} likely to match`;
   }
@@ -203,7 +204,8 @@ function loadFacts() {
 function start() {
   $("search").addEventListener("submit", (e) => { e.preventDefault(); search(false); });
   $("more").addEventListener("click", () => search(true));
-  $("rest").addEventListener("click", () => { state.all = true; search(true); });
+  // Exactly the results the cut left out of this page; "Show more" goes on from there.
+  $("rest").addEventListener("click", () => { state.all = true; search(true, state.cut); });
   $("pick").addEventListener("click", () => $("file").click());
   $("file").addEventListener("change", () => setPicture($("file").files[0]));
   $("chip-remove").addEventListener("click", () => { clearPicture(); $("q").focus(); if ($("q").value.trim()) search(false); });
