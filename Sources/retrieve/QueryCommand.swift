@@ -134,7 +134,7 @@ struct QueryCommand: ParsableCommand {
         for answer in answers where answer.belowCut > 0 {
             let more = answer.results.isEmpty ? "all \(answer.belowCut) results are" : "\(answer.belowCut) more"
             let which = answers.count > 1 ? "query \"\(answer.query)\": " : ""
-            Console.error("note: \(which)\(more) below \(percent(searchOptions.minLikelihood ?? 0)) likely to match: --all to see them")
+            Console.error("note: \(which)\(more) below \(cutOff(searchOptions.minLikelihood ?? 0)) likely to match: --all to see them")
         }
         if !unanswered.isEmpty {
             Console.error("error: \(queries ?? ""): \(counted(unanswered.count, "line")) of \(answers.count) not searched; the others are answered")
@@ -190,7 +190,7 @@ struct QueryCommand: ParsableCommand {
             if answers.count > 1 { Swift.print(answer.query) }
             if answer.problem != nil { Swift.print("  (not searched)"); continue }
             if answer.results.isEmpty {
-                Swift.print(answer.belowCut > 0 ? "  (no result \(percent(searchOptions.minLikelihood ?? 0)) likely to match)" : "  (no results)")
+                Swift.print(answer.belowCut > 0 ? "  (no result \(cutOff(searchOptions.minLikelihood ?? 0)) likely to match)" : "  (no results)")
             }
             for (rank, r) in answer.results.enumerated() {
                 let likely = r.likelihood.map { pad(percent($0), 6) } ?? ""
@@ -222,4 +222,10 @@ func percent(_ p: Double) -> String {
     if p < 0.01 { return "<1%" }
     if p > 0.99 { return ">99%" }
     return "\(Int((p * 100).rounded()))%"
+}
+
+/// A cut-off as the user gave it: "50%", "100%", "97.5%".
+func cutOff(_ p: Double) -> String {
+    let tenths = (p * 1000).rounded()
+    return tenths.truncatingRemainder(dividingBy: 10) == 0 ? "\(Int(tenths / 10))%" : "\(tenths / 10)%"
 }

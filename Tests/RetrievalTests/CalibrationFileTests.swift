@@ -60,6 +60,8 @@ struct CalibrationFileTests {
             ("{\"captions\":1,\"matches\":\(ones(20_000)),\"others\":\(ones(20_000)),\"pictures\":1}", nil, "same number of bins"),
             ("{\"captions\":1,\"matches\":[-5\(String(repeating: ",1", count: bins - 1))],\"others\":\(ones(bins)),\"pictures\":1}", nil, "whole numbers"),
             ("{\"captions\":1,\"matches\":\(ones(bins)),\"others\":\(ones(bins)),\"pictures\":-3}", nil, "must be positive"),
+            // Counts whose sum would overflow: refused by their bound before they are added.
+            ("{\"captions\":1,\"matches\":[\(Array(repeating: "\(Int.max / 4)", count: 9_000).joined(separator: ","))],\"others\":\(ones(9_000)),\"pictures\":1}", nil, "whole numbers"),
             ("{\"matches\": \"many\"}", nil, "unreadable"),
             ("not json", nil, "unreadable"),
         ]

@@ -15,9 +15,10 @@ public struct ScoreCalibration: Codable, Sendable, Equatable {
     /// Results below this likelihood are left out unless asked for: below it a score is more
     /// typical of a picture the caption was not written for than of its own.
     public static let likelyThreshold = 0.5
-    /// Bounds of what a file may hold, so a hostile one cannot make reading expensive.
+    /// Bounds of what a file may hold, so a hostile one can neither make reading expensive nor
+    /// overflow a sum (10,000 bins of 2^40 pairs stay far below Int.max).
     static let maxBins = 10_000
-    static let maxPairs = 1 << 50
+    static let maxPairs = 1 << 40
 
     /// Counts of true-pair scores per bin (bin i covers −1 + 2i/B ..< −1 + 2(i+1)/B).
     public let matches: [Int]
@@ -38,7 +39,7 @@ public struct ScoreCalibration: Codable, Sendable, Equatable {
             return "calibration histograms must have the same number of bins, 2 to \(maxBins) (got \(matches.count) and \(others.count))"
         }
         guard matches.allSatisfy({ (0...maxPairs).contains($0) }), others.allSatisfy({ (0...maxPairs).contains($0) }) else {
-            return "calibration counts must be whole numbers from 0 to 2^50"
+            return "calibration counts must be whole numbers from 0 to 2^40"
         }
         guard matches.reduce(0, +) > 0, others.reduce(0, +) > 0 else {
             return "calibration needs at least one true pair and one other pair"

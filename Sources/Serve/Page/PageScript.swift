@@ -85,7 +85,7 @@ async function search(append, k = K) {
   $("cut").hidden = !(body.below_cut > 0);
   state.cut = body.below_cut;
   if (body.below_cut > 0) {
-    $("cut-text").textContent = `${body.below_cut} more below ${percent(body.min_likelihood)} likely to match`;
+    $("cut-text").textContent = `${body.below_cut} more below ${Math.round(body.min_likelihood * 1000) / 10}% likely to match`;
   }
   const shown = state.results.length;
   setStatus(shown === 0 ? "No pictures match." : `${shown} picture${shown === 1 ? "" : "s"} for ${body.query} (${body.took_ms} ms)`);
