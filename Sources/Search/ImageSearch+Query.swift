@@ -27,8 +27,10 @@ public struct QueryAnswer: Sendable {
     public var results: [SearchResult]
     /// Unknown words of each text term that had some (text, words); the others were searched.
     public var unknownWords: [(text: String, words: [String])]
-    /// More results exist past this page (within `minScore`).
+    /// More results exist past this page (within `minScore`, and the likelihood cut).
     public var hasMore: Bool
+    /// Results of this page left out as less likely than `SearchOptions.minLikelihood`.
+    public var belowCut = 0
     /// The unit query vector (d), for callers that search on with it.
     public var embedding: [Float]
 }
@@ -73,7 +75,7 @@ extension ImageSearch {
             for (i, (_, weight)) in pictures.enumerated() { add(rows.data[i * d..<(i + 1) * d], weight) }
         }
         // One term of positive weight is searched with its own unit vector, bit for bit as before.
-        if query.terms.count == 1, query.terms[0].weight > 0, case .text = query.terms[0].source {
+        if query.isOneCaption {
             return (Array(textRows!.data[0..<d]), unknown)
         }
         let norm = sum.reduce(0) { $0 + $1 * $1 }.squareRoot()
@@ -90,11 +92,13 @@ extension ImageSearch {
         let excluded = query.positiveRows
         var wide = options
         wide.k = offset + options.k + 1 + excluded.count
-        let hits = search(embeddings: Tensor(shape: [1, vector.count], data: vector), options: wide)[0]
+        var hits = search(embeddings: Tensor(shape: [1, vector.count], data: vector), options: wide)[0]
             .filter { !excluded.contains($0.row) }
+        let window = min(options.k, max(0, hits.count - offset))
+        if query.isOneCaption { hits = likely(hits, options.minLikelihood).kept }
         let page = Array(hits.dropFirst(offset).prefix(options.k))
         return QueryAnswer(results: page, unknownWords: unknown, hasMore: hits.count > offset + options.k,
-                           embedding: vector)
+                           belowCut: window - page.count, embedding: vector)
     }
 
     /// The shorter side to decode an outside picture at, as indexing does (JPEGs decode smaller).
@@ -104,9 +108,19 @@ extension ImageSearch {
     /// shaped as `search(texts:)`'s for one query (its unknown words in one list).
     public func search(query text: String, options: SearchOptions = SearchOptions()) throws
         -> (results: [[SearchResult]], unknownWords: [[String]]) {
+        let answer = try answer(query: text, options: options)
+        return ([answer.results], [answer.unknownWords])
+    }
+
+    /// The CLI's form as a batch line's answer: results, unknown words, and how many fell below
+    /// the likelihood cut.
+    public func answer(query text: String, options: SearchOptions = SearchOptions()) throws -> TextAnswer {
         let answer = try search(query: SearchQuery(parsing: text), options: options) { name in
             try RGBImage(contentsOf: URL(fileURLWithPath: name), minimumShortSide: pictureShortSide)
         }
-        return ([answer.results], [answer.unknownWords.flatMap(\.words)])
+        var result = TextAnswer(query: text, results: answer.results, unknownWords: answer.unknownWords.flatMap(\.words),
+                                problem: nil)
+        result.belowCut = answer.belowCut
+        return result
     }
 }

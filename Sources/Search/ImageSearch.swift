@@ -17,6 +17,9 @@ public struct SearchResult: Sendable, Equatable {
     public var score: Float
     /// Row id in the index.
     public var row: Int
+    /// How likely the picture is a match for a caption query (`ScoreCalibration`); nil when
+    /// the model has no calibration or the query was not one caption.
+    public var likelihood: Double? = nil
 }
 
 /// Knobs of a search.
@@ -33,6 +36,9 @@ public struct SearchOptions: Sendable {
     public var nprobe: Int? = nil
     /// Graph search beam (default: the index's); wider finds more of the true top k, slower.
     public var ef: Int? = nil
+    /// Caption queries stop at the first result less likely than this to match (nil: no cut;
+    /// no effect without a calibrated model).
+    public var minLikelihood: Double? = nil
     public init() {}
 }
 
@@ -103,6 +109,8 @@ public final class ImageSearch {
         public var unknownWords: [String]
         /// Set when the query was not searched (no known word, or only words like "a").
         public var problem: SearchError?
+        /// Results of the k left out as less likely than `SearchOptions.minLikelihood`.
+        public var belowCut = 0
 
         public init(query: String, results: [SearchResult], unknownWords: [String], problem: SearchError?) {
             self.query = query
@@ -121,7 +129,7 @@ public final class ImageSearch {
         guard !good.isEmpty else { return answers }
         let (queries, unknown) = model.embedTexts(good.map { texts[$0] })
         for (row, results) in search(embeddings: queries, options: options).enumerated() {
-            answers[good[row]].results = results
+            (answers[good[row]].results, answers[good[row]].belowCut) = likely(results, options.minLikelihood)
             answers[good[row]].unknownWords = unknown[row]
         }
         return answers
@@ -137,7 +145,7 @@ public final class ImageSearch {
     public func search(texts: [String], options: SearchOptions = SearchOptions()) throws
         -> (results: [[SearchResult]], unknownWords: [[String]]) {
         let (queries, unknown) = try embed(texts: texts)
-        return (search(embeddings: queries, options: options), unknown)
+        return (search(embeddings: queries, options: options).map { likely($0, options.minLikelihood).kept }, unknown)
     }
 
     /// Results per picture query (image → image), best first.

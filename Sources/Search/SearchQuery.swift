@@ -36,6 +36,13 @@ public struct SearchQuery: Equatable, Sendable {
         self.terms = terms
     }
 
+    /// One text term of positive weight: searched as a plain caption, so its scores are on the
+    /// scale the model's calibration measured.
+    public var isOneCaption: Bool {
+        guard terms.count == 1, terms[0].weight > 0, case .text = terms[0].source else { return false }
+        return true
+    }
+
     /// Parses `text`. Words with no operator are one text term, so a plain caption means what it
     /// always did. `+`, `-` or `−` are operators where a term may start (at the start, after a
     /// space or after a closing quote), so "t-shirt" stays a word.

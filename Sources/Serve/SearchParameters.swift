@@ -3,6 +3,7 @@
 // a 400 that names the parameter, so a typo ("min-score") is not silently ignored.
 import Foundation
 import Hummingbird
+import Retrieval
 import Search
 
 struct SearchParameters: Equatable {
@@ -12,12 +13,16 @@ struct SearchParameters: Equatable {
     var minScore: Float? = nil
     var dedup: Bool
     var exact = false
+    /// Every result of the page, also those less than 50% likely to match (which are cut by default).
+    var all = false
+    /// Where the cut-off falls (default `ScoreCalibration.likelyThreshold`); not with `all`.
+    var minLikelihood: Double? = nil
     /// A picture carried in a JSON body (base64), decoded later.
     var picture: Data? = nil
 
-    static let names: Set<String> = ["q", "k", "offset", "min_score", "dedup", "exact"]
+    static let names: Set<String> = ["q", "k", "offset", "min_score", "dedup", "exact", "all", "min_likelihood"]
 
-    /// From `?q=…&k=…&offset=…&min_score=…&dedup=…&exact=…`.
+    /// From `?q=…&k=…&offset=…&min_score=…&dedup=…&exact=…&all=…&min_likelihood=…`.
     init(queryString parameters: [(String, String)], configuration: ServeConfiguration) throws {
         dedup = configuration.dedup
         var seen = Set<String>()
@@ -32,6 +37,8 @@ struct SearchParameters: Equatable {
             case "offset": offset = try Self.integer(value, name)
             case "min_score": minScore = try Self.score(value)
             case "dedup": dedup = try Self.flag(value, name)
+            case "all": all = try Self.flag(value, name)
+            case "min_likelihood": minLikelihood = try Self.likelihood(value)
             default: exact = try Self.flag(value, name)
             }
         }
@@ -52,6 +59,8 @@ struct SearchParameters: Equatable {
             case ("min_score", .number(let v)): minScore = try Self.score(String(v))
             case ("dedup", .bool(let v)): dedup = v
             case ("exact", .bool(let v)): exact = v
+            case ("all", .bool(let v)): all = v
+            case ("min_likelihood", .number(let v)): minLikelihood = try Self.likelihood(String(v))
             case ("picture", .string(let v)):
                 guard let bytes = Data(base64Encoded: v, options: .ignoreUnknownCharacters), !bytes.isEmpty else {
                     throw APIError.badRequest("\"picture\" is not base64 of a PNG or JPEG file")
@@ -61,9 +70,9 @@ struct SearchParameters: Equatable {
                 continue
             case ("q", _), ("picture", _):
                 throw APIError.badRequest("\"\(name)\" must be a string")
-            case ("dedup", _), ("exact", _):
+            case ("dedup", _), ("exact", _), ("all", _):
                 throw APIError.badRequest("\"\(name)\" must be true or false")
-            case ("k", _), ("offset", _), ("min_score", _):
+            case ("k", _), ("offset", _), ("min_score", _), ("min_likelihood", _):
                 throw APIError.badRequest("\"\(name)\" must be a number")
             default:
                 throw APIError.badRequest("unknown field \"\(name)\"; known: \(Self.names.union(["picture"]).sorted().joined(separator: ", "))")
@@ -78,10 +87,12 @@ struct SearchParameters: Equatable {
         o.minScore = minScore
         o.dedup = dedup
         o.exact = exact
+        o.minLikelihood = all ? nil : minLikelihood ?? ScoreCalibration.likelyThreshold
         return o
     }
 
     private func check(_ configuration: ServeConfiguration) throws {
+        if all, minLikelihood != nil { throw APIError.badRequest("give all or min_likelihood, not both") }
         guard (1...configuration.maxK).contains(k) else { throw APIError.badRequest("k must be from 1 to \(configuration.maxK), got \(k)") }
         guard (0...configuration.maxOffset).contains(offset) else {
             throw APIError.badRequest("offset must be from 0 to \(configuration.maxOffset), got \(offset)")
@@ -98,6 +109,13 @@ struct SearchParameters: Equatable {
             throw APIError.badRequest("min_score is a cosine from -1 to 1, got \"\(value)\"")
         }
         return s
+    }
+
+    private static func likelihood(_ value: String) throws -> Double {
+        guard let p = Double(value), p.isFinite, p > 0, p <= 1 else {
+            throw APIError.badRequest("min_likelihood is a probability above 0 and at most 1, got \"\(value)\"")
+        }
+        return p
     }
 
     private static func flag(_ value: String, _ name: String) throws -> Bool {

@@ -3,6 +3,7 @@
 // every request at once: ImageSearch is safe from several threads (ConcurrentSearchTests), the
 // rest is immutable but for the thumbnail cache, which locks.
 import Foundation
+import Retrieval
 import Search
 import Vision
 
@@ -54,6 +55,8 @@ final class SearchService: @unchecked Sendable {
         return SearchJSON(query: query.description, terms: terms, unknown_words: allUnknown,
                           results: answer.results.enumerated().map { ResultJSON($1, rank: parameters.offset + $0 + 1) },
                           offset: parameters.offset, k: parameters.k, has_more: answer.hasMore,
+                          below_cut: answer.belowCut,
+                          min_likelihood: search.calibration != nil && query.isOneCaption ? parameters.options.minLikelihood : nil,
                           dedup: parameters.dedup, took_ms: (took * 100).rounded() / 100)
     }
 
@@ -87,7 +90,11 @@ final class SearchService: @unchecked Sendable {
                          built: built.map(Timestamp.iso),
                          model: .init(file: search.modelFile.lastPathComponent, fingerprint: search.contents.modelFingerprint,
                                       vocabulary: search.model.vocabulary.count, input_size: model.imageSize,
-                                      dimension: model.embeddingDimension),
+                                      dimension: model.embeddingDimension,
+                                      calibration: search.calibration.map {
+                                          .init(pictures: $0.pictures, captions: $0.captions, prior: ScoreCalibration.prior,
+                                                min_likelihood: ScoreCalibration.likelyThreshold)
+                                      }),
                          dedup_default: configuration.dedup,
                          limits: ["max_body_bytes": configuration.maxBodyBytes, "max_upload_pixels": configuration.maxUploadPixels,
                                   "max_k": configuration.maxK, "max_offset": configuration.maxOffset,

@@ -3,6 +3,7 @@
 // A batch answers every line it can and names the others (exit 2).
 import ArgumentParser
 import Foundation
+import Retrieval
 import Search
 
 struct QueryCommand: ParsableCommand {
@@ -14,10 +15,13 @@ struct QueryCommand: ParsableCommand {
 
             Words the model does not know are named in a warning and left out. A query with no word the model knows, or whose known words are only words like "a" or "of", is not searched (exit 2). With --queries FILE (one query per line) every line that can be searched is answered; the others are named on stderr, get no results, and the exit status is 2.
 
-            Paths print relative to the current folder when below it. --json prints [{"path":…,"score":…}, …] for one query; with --queries, one such array per line of the file, in order, [] for a line not searched.
+            With a model that holds a score calibration (measured on its validation pictures when it was trained), each result of a caption query shows how likely it is a match: P(match | score) from the scores of true and of other caption–picture pairs, at even odds (docs/calibration.md). The list stops at the first result below 50% likely and says how many it left out; --all lists every one of the k, --min-likelihood P stops elsewhere. Picture queries and weighted sums of terms get no likelihood (the calibration measured captions), and neither do models without a calibration.
+
+            Paths print relative to the current folder when below it. --json prints [{"path":…,"score":…,"likelihood":… or null}, …] for one query; with --queries, one such array per line of the file, in order, [] for a line not searched.
 
             Examples:
               retrieve query "a red circle" -k 5
+              retrieve query "a red circle" -k 50 --all
               retrieve query --queries questions.txt --json
               retrieve query "a blue square" --grid results.png
               retrieve query --queries questions.txt --grid sheet.png
@@ -51,6 +55,12 @@ struct QueryCommand: ParsableCommand {
     @Flag(help: "Fold near-identical results (same bytes, or embeddings with cosine above 0.98).")
     var dedup = false
 
+    @Flag(help: "List all k results, also those less than 50% likely to match (by default the list stops there).")
+    var all = false
+
+    @Option(help: ArgumentHelp("Stop the list at the first result less likely than this to match, above 0 and at most 1 (default 0.5).", valueName: "p"))
+    var minLikelihood: Double?
+
     @Option(help: ArgumentHelp("Write the results as a PNG contact sheet; with --queries, one sheet per query: FILE-1.png, FILE-2.png, … in line order.", valueName: "file.png"))
     var grid: String?
 
@@ -75,6 +85,10 @@ struct QueryCommand: ParsableCommand {
         guard k > 0 else { throw ValidationError("-k must be positive, got \(k)") }
         if let nprobe, nprobe <= 0 { throw ValidationError("--nprobe must be positive, got \(nprobe)") }
         if let ef, ef <= 0 { throw ValidationError("--ef must be positive, got \(ef)") }
+        if let minLikelihood {
+            guard minLikelihood > 0, minLikelihood <= 1 else { throw ValidationError("--min-likelihood is a probability above 0 and at most 1, got \(minLikelihood)") }
+            guard !all else { throw ValidationError("give --all or --min-likelihood, not both") }
+        }
         if let grid, !grid.lowercased().hasSuffix(".png") { throw ValidationError("--grid writes a PNG: name it .png") }
     }
 
@@ -86,6 +100,7 @@ struct QueryCommand: ParsableCommand {
         options.exact = exact
         options.nprobe = nprobe
         options.ef = ef
+        options.minLikelihood = all ? nil : minLikelihood ?? ScoreCalibration.likelyThreshold
         return options
     }
 
@@ -101,12 +116,12 @@ struct QueryCommand: ParsableCommand {
             let results = try search.search(imageFiles: [URL(fileURLWithPath: image)], options: searchOptions)[0]
             answers = [ImageSearch.TextAnswer(query: image, results: results, unknownWords: [], problem: nil)]
         } else if queries == nil, let query = try compound(texts[0]) {
-            let (results, unknown) = try search.search(query: query, options: searchOptions)
-            answers = [ImageSearch.TextAnswer(query: texts[0], results: results[0], unknownWords: unknown[0], problem: nil)]
+            answers = [try search.answer(query: query, options: searchOptions)]
         } else {
             answers = search.answer(texts: texts, options: searchOptions)
             if queries == nil, let problem = answers[0].problem { throw problem }
         }
+        if let warning = search.model.calibrationWarning { Console.error("warning: \(warning)") }
         for answer in answers where !answer.unknownWords.isEmpty {
             Console.error("warning: query \"\(answer.query)\": the model does not know \(answer.unknownWords.map { "\"\($0)\"" }.joined(separator: ", ")); searching with the other words")
         }
@@ -116,6 +131,11 @@ struct QueryCommand: ParsableCommand {
         }
         try writeGrids(answers)
         print(answers, cwd: cwd)
+        for answer in answers where answer.belowCut > 0 {
+            let more = answer.results.isEmpty ? "all \(answer.belowCut) results are" : "\(answer.belowCut) more"
+            let which = answers.count > 1 ? "query \"\(answer.query)\": " : ""
+            Console.error("note: \(which)\(more) below \(cutOff(searchOptions.minLikelihood ?? 0)) likely to match: --all to see them")
+        }
         if !unanswered.isEmpty {
             Console.error("error: \(queries ?? ""): \(counted(unanswered.count, "line")) of \(answers.count) not searched; the others are answered")
             throw ExitCode(ExitStatus.noKnownWord.rawValue)
@@ -162,18 +182,50 @@ struct QueryCommand: ParsableCommand {
             return path.hasPrefix(base) ? String(path.dropFirst(base.count)) : path
         }
         if json {
-            struct Hit: Encodable { let path: String; let score: Float }
-            let hits = answers.map { $0.results.map { Hit(path: shown($0), score: $0.score) } }
+            let hits = answers.map { $0.results.map { LikelyHit(path: shown($0), score: $0.score, likelihood: $0.likelihood) } }
             Swift.print((queries != nil ? try? Console.json(hits) : try? Console.json(hits.first ?? [])) ?? "[]")
             return
         }
         for answer in answers {
             if answers.count > 1 { Swift.print(answer.query) }
             if answer.problem != nil { Swift.print("  (not searched)"); continue }
-            if answer.results.isEmpty { Swift.print("  (no results)") }
+            if answer.results.isEmpty {
+                Swift.print(answer.belowCut > 0 ? "  (no result \(cutOff(searchOptions.minLikelihood ?? 0)) likely to match)" : "  (no results)")
+            }
             for (rank, r) in answer.results.enumerated() {
-                Swift.print(pad("\(rank + 1)", 4) + pad(String(format: "%.4f", r.score), 8) + shown(r))
+                let likely = r.likelihood.map { pad(percent($0), 6) } ?? ""
+                Swift.print(pad("\(rank + 1)", 4) + pad(String(format: "%.4f", r.score), 8) + likely + shown(r))
             }
         }
     }
+}
+
+/// One result in `--json`: the likelihood is null (not absent) when the model has no calibration
+/// or the query is not one caption.
+struct LikelyHit: Encodable {
+    let path: String
+    let score: Float
+    let likelihood: Double?
+
+    enum CodingKeys: String, CodingKey { case path, score, likelihood }
+
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(path, forKey: .path)
+        try c.encode(score, forKey: .score)
+        try c.encode(likelihood.map { ($0 * 1000).rounded() / 1000 }, forKey: .likelihood)
+    }
+}
+
+/// A likelihood as a person reads it: "87%", and "<1%" or ">99%" at the ends (it never is 0 or 1).
+func percent(_ p: Double) -> String {
+    if p < 0.01 { return "<1%" }
+    if p > 0.99 { return ">99%" }
+    return "\(Int((p * 100).rounded()))%"
+}
+
+/// A cut-off as the user gave it: "50%", "100%", "97.5%".
+func cutOff(_ p: Double) -> String {
+    let tenths = (p * 1000).rounded()
+    return tenths.truncatingRemainder(dividingBy: 10) == 0 ? "\(Int(tenths / 10))%" : "\(tenths / 10)%"
 }

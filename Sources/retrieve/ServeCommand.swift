@@ -15,6 +15,8 @@ struct ServeCommand: AsyncParsableCommand {
 
             Only 127.0.0.1 (this machine) can connect unless --host is given: --host 0.0.0.0 shares the pictures with every machine that can reach this one. Ctrl-C or SIGTERM stops after the requests in flight are answered.
 
+            With a model that holds a score calibration (measured on its validation pictures at training), each result of a caption query shows how likely it is a match, and the list stops below 50% likely unless asked for more ("Show the rest" on the page, all=true in the API).
+
             Examples:
               retrieve serve photos
               retrieve serve --index photos/.retrieve/index.rtrv --port 0   (any free port)
@@ -66,6 +68,7 @@ struct ServeCommand: AsyncParsableCommand {
             throw CommandError("\(indexURL.path): no index there (run retrieve index \(folder ?? "DIR") --model MODEL first)")
         }
         let search = try ImageSearch(indexFile: indexURL, modelFile: model.map { URL(fileURLWithPath: $0) })
+        if let warning = search.model.calibrationWarning { Console.error("warning: \(warning)") }
         var configuration = ServeConfiguration()
         configuration.host = host
         configuration.port = port

@@ -51,18 +51,19 @@ struct CLIContractTests {
         let again = try CommandLineTool.run(["index", w.images.path])
         #expect(again.status == 0 && again.stdout.contains("48 pictures indexed") && again.stdout.contains("is up to date"), "\(again.all)")
 
-        // query --json from inside the folder: [{"path", "score"}], best first, paths that exist.
-        let query = try CommandLineTool.run(["query", "a red circle", "-k", "3", "--json"], in: w.images)
+        // query --json from inside the folder: [{"path", "score", "likelihood"}], best first, paths that exist
+        // (--all: every one of the k, however unlikely; CLILikelihoodTests have the cut-off).
+        let query = try CommandLineTool.run(["query", "a red circle", "-k", "3", "--all", "--json"], in: w.images)
         #expect(query.status == 0, "\(query.all)")
         let hits = try JSON.parse(query.stdout) as? [[String: Any]] ?? []
         #expect(hits.count == 3)
         for hit in hits {
-            #expect(Set(hit.keys) == ["path", "score"] && JSON.isNumber(hit["score"]))
+            #expect(Set(hit.keys) == ["path", "score", "likelihood"] && JSON.isNumber(hit["score"]) && JSON.isNumber(hit["likelihood"]))
             #expect(FileManager.default.fileExists(atPath: w.images.appendingPathComponent(hit["path"] as? String ?? "").path))
         }
         let scores = hits.compactMap { $0["score"] as? Double }
         #expect(scores == scores.sorted(by: >))
-        let text = try CommandLineTool.run(["query", "a red circle", "-k", "1"], in: w.images)
+        let text = try CommandLineTool.run(["query", "a red circle", "-k", "1", "--all"], in: w.images)
         #expect(text.status == 0 && text.stdout.hasPrefix("1   "), "\(text.all)")
 
         // doctor --json on the run's metrics.
@@ -82,7 +83,7 @@ struct CLIContractTests {
         let w = try CLIWorkspace.get()
         let file = w.root.appendingPathComponent("questions.txt")
         try "a red circle\nzebra giraffe\n\na zebra\na blue square\n".write(to: file, atomically: true, encoding: .utf8)
-        let out = try CommandLineTool.run(["query", "--queries", file.path, "-k", "2", "--json"], in: w.images)
+        let out = try CommandLineTool.run(["query", "--queries", file.path, "-k", "2", "--all", "--json"], in: w.images)
         #expect(out.status == 2, "\(out.all)")
         let answers = try JSON.parse(out.stdout) as? [[Any]] ?? []
         #expect(answers.map(\.count) == [2, 0, 0, 2], "\(out.stdout)")

@@ -23,7 +23,7 @@ struct BrowserTests {
         try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
         let picture = out.appendingPathComponent("upload.png")
         try fixture.uploadPNG.write(to: picture)
-        let (status, output) = try await fixture.server().withLiveClient { client in
+        let (status, output) = try await fixture.server(calibrated: true).withLiveClient { client in
             try await Self.run(["/usr/bin/python3", Self.script.path, "http://localhost:\(client.port ?? 0)/", picture.path, out.path])
         }
         #expect(status == 0, "\(output)")

@@ -20,6 +20,20 @@ struct ServeFixture: @unchecked Sendable {
     /// An indexed picture's bytes, to upload, and its row.
     let uploadPNG: Data
     let uploadRow: Int
+    /// The same index opened with the same model saved with a calibration (`calibration`); the
+    /// fingerprint does not cover it, so the index accepts that file too.
+    let calibratedSearch: ImageSearch
+
+    /// Where the calibrated model's likelihood crosses 50%: the bin edge at or below the median
+    /// score of "a red circle", so its results fall on both sides.
+    let calibrationEdge: Float
+
+    /// A calibration that puts 50% at `edge`: every true pair scored above it, every other below.
+    static func calibration(edge: Float) -> ScoreCalibration {
+        ScoreCalibration(matchScores: (0..<400).map { edge + (1 - edge) * (Float($0) + 0.5) / 400 },
+                         otherScores: (0..<4000).map { edge - (1 + edge) * (Float($0) + 0.5) / 4000 },
+                         pictures: 40, captions: 80)!
+    }
 
     static let shared: ServeFixture = { try! ServeFixture(count: 40) }()
 
@@ -57,6 +71,15 @@ struct ServeFixture: @unchecked Sendable {
         try synth.image(at: 501).image.write(to: folder.appendingPathComponent(changedPath))
 
         search = try ImageSearch(indexFile: indexFile)
+        var everything = SearchOptions()
+        everything.k = search.contents.storage.count
+        let scores = try search.search(texts: ["a red circle"], options: everything).results[0].map(\.score)
+        let bins = Float(ScoreCalibration.binCount)
+        calibrationEdge = ((scores[scores.count / 2] + 1) / 2 * bins).rounded(.down) / bins * 2 - 1
+        model.calibration = Self.calibration(edge: calibrationEdge)
+        let calibratedURL = base.appendingPathComponent("calibrated.safetensors")
+        try ModelFile.write(model, to: calibratedURL)
+        calibratedSearch = try ImageSearch(indexFile: indexFile, modelFile: calibratedURL)
         let paths = search.contents.files.map(\.path)
         outsideLink = paths.firstIndex(of: "link-out.png")!
         changed = paths.firstIndex(of: changedPath)!
@@ -65,13 +88,13 @@ struct ServeFixture: @unchecked Sendable {
     }
 
     /// A server over the fixture with small bounds, so the limits are cheap to hit.
-    func server(_ adjust: (inout ServeConfiguration) -> Void = { _ in }) -> SearchServer {
+    func server(calibrated: Bool = false, _ adjust: (inout ServeConfiguration) -> Void = { _ in }) -> SearchServer {
         var configuration = ServeConfiguration()
         configuration.port = 0
         configuration.maxBodyBytes = 256 << 10
         configuration.maxUploadPixels = 1_000_000
         configuration.maxURILength = 2048
         adjust(&configuration)
-        return SearchServer(search: search, configuration: configuration)
+        return SearchServer(search: calibrated ? calibratedSearch : search, configuration: configuration)
     }
 }

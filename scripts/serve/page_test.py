@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """Drives the page of a running `retrieve serve` in headless Chromium, as a person would: types a
-query, sees thumbnails with scores, moves with the arrow keys, clicks "More like this", chooses a
+query, sees thumbnails with scores and how likely each is a match, stops at the likelihood cut-off
+and shows the rest on request, moves with the arrow keys, clicks "More like this", chooses a
 picture, drops one, meets the unknown-word warnings, and checks the phone-width layout. Saves
 desktop.png and phone.png in OUTDIR. Run by Tests/ServeTests/BrowserTests.swift:
 
@@ -54,7 +55,27 @@ def main(url, picture, out):
         assert all(re.fullmatch(r"-?\d\.\d{3}", s) for s in scores), scores
         assert [float(s) for s in scores] == sorted((float(s) for s in scores), reverse=True), scores
         assert "q=a+red+circle" in driver.current_url, driver.current_url
+
+        # How likely each is a match: every card says it, all at least 50%, and the cut-off says
+        # how many it left out; "Show them" adds exactly those, less likely than the rest.
+        likely = [c.find_element(By.CLASS_NAME, "likely").text for c in cards]
+        assert all(re.fullmatch(r"(\d{1,2}%|<1%|>99%) likely a match", t) for t in likely), likely
+        assert all(int(t.split("%")[0].lstrip("<>")) >= 50 for t in likely), likely
+        cut = driver.find_element(By.ID, "cut")
+        assert cut.is_displayed(), "the fixture's calibration cuts a red circle's results"
+        hidden = int(re.match(r"(\d+) more below 50% likely to match", driver.find_element(By.ID, "cut-text").text).group(1))
         driver.save_screenshot(os.path.join(out, "desktop.png"))
+        shown = len(cards)
+        driver.find_element(By.ID, "rest").click()
+        cards = wait.until(lambda d: (lambda c: c if len(c) == shown + hidden else False)(
+            d.find_elements(By.CSS_SELECTOR, "#results .card")))
+        assert not driver.find_element(By.ID, "cut").is_displayed()
+        rest = [c.find_element(By.CLASS_NAME, "likely") for c in cards[shown:]]
+        assert all("low" in e.get_attribute("class") for e in rest), [e.text for e in rest]
+        driver.save_screenshot(os.path.join(out, "desktop-all.png"))
+        search(driver, wait, "a red circle")
+        cards = wait.until(lambda d: cards_loaded(d, 1))
+        assert len(cards) == shown and driver.find_element(By.ID, "cut").is_displayed(), "a new search cuts again"
 
         # The keyboard: arrows move between results, Enter opens the viewer, Escape closes it.
         first = cards[0].find_element(By.CLASS_NAME, "thumb")
@@ -108,7 +129,7 @@ def main(url, picture, out):
 
         # A phone's width: nothing wider than the screen, results in at least two columns.
         driver.set_window_size(390, 844)
-        driver.get(url + "?q=blue+square")
+        driver.get(url + "?q=a+red+circle")  # half of its results are likely (the fixture's calibration)
         cards = wait.until(lambda d: cards_loaded(d, 4))
         overflow = driver.execute_script("return document.documentElement.scrollWidth - window.innerWidth")
         assert overflow <= 0, "the page is %d px wider than a phone" % overflow

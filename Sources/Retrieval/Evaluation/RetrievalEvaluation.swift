@@ -1,5 +1,6 @@
 // Evaluates a model on decoded pictures and their captions: embeds everything without
-// augmentation and hands the embeddings to RecallEvaluator.
+// augmentation and hands the embeddings to RecallEvaluator, and to PairScores for the
+// calibration of scores (measured on validation, checked on test).
 import Foundation
 import Datasets
 
@@ -14,6 +15,11 @@ public enum RetrievalEvaluation {
 
     /// Text→image and image→text Recall@K over every picture in `store`.
     public static func evaluate(model: DualEncoder, store: ImageStore, captions choice: CaptionChoice = .all) -> RecallReport {
+        report(embed(model: model, store: store, captions: choice))
+    }
+
+    /// Every picture of `store` and its captions (`choice`) embedded as search embeds them.
+    public static func embed(model: DualEncoder, store: ImageStore, captions choice: CaptionChoice = .all) -> PairScores {
         let images = model.embedImages(model.configuration.preprocessing.batch(store.images))
         var texts: [String] = [], owner: [Int] = []
         for (i, item) in store.items.enumerated() {
@@ -23,6 +29,11 @@ public enum RetrievalEvaluation {
             }
         }
         let captions = model.embedTexts(texts).embeddings
-        return RecallEvaluator.evaluate(images: images, captions: captions, imageOfCaption: owner)
+        return PairScores(images: images, captions: captions, imageOfCaption: owner, texts: texts)
+    }
+
+    /// Recall@K of embedded pictures and captions.
+    public static func report(_ scores: PairScores) -> RecallReport {
+        RecallEvaluator.evaluate(images: scores.images, captions: scores.captions, imageOfCaption: scores.imageOfCaption)
     }
 }

@@ -16,6 +16,12 @@ public final class DualEncoder: Module {
     public let logScale: Parameter
     /// b, the sigmoid loss's logit bias (`logit_bias`, shape [1]); nil for the other losses.
     public let logitBias: Parameter?
+    /// The scores of true and other pairs on validation, set at the end of each epoch's
+    /// evaluation and kept in the model file; nil for models trained without a validation split
+    /// or saved before retrieve stored it (their results carry no likelihood).
+    public var calibration: ScoreCalibration?
+    /// Why a calibration in the model file was set aside (damaged), for a warning; nil otherwise.
+    public internal(set) var calibrationWarning: String?
 
     public init(configuration: ModelConfiguration, vocabulary: Vocabulary, seed: UInt64) {
         precondition(configuration.problem() == nil, configuration.problem() ?? "")

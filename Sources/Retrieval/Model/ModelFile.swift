@@ -1,7 +1,9 @@
 // A model on disk: one safetensors file (readable from Python) holding every weight and
 // buffer, with the configuration, the vocabulary and a fingerprint in its metadata. The
 // fingerprint (a checksum of configuration, vocabulary and weights) is what indexes record,
-// and a file whose weights no longer match it is refused as damaged.
+// and a file whose weights no longer match it is refused as damaged. The score calibration
+// (`calibration`, JSON, with its own checksum) lies outside the fingerprint: it describes the
+// weights rather than being part of them, and files without it read as before.
 import Foundation
 import Neural
 import Text
@@ -24,10 +26,16 @@ public enum ModelFile {
         let config = try configurationJSON(model.configuration)
         let vocabulary = String(decoding: model.vocabulary.jsonData(), as: UTF8.self)
         let fingerprint = Self.fingerprint(config: config, vocabulary: vocabulary, tensors: tensors)
-        try Safetensors.write(tensors, metadata: [
+        var metadata = [
             "format": format, "version": version, "config": config,
             "vocabulary": vocabulary, "fingerprint": fingerprint,
-        ], to: url)
+        ]
+        if let calibration = model.calibration {
+            let text = try calibrationJSON(calibration)
+            metadata["calibration"] = text
+            metadata["calibration_checksum"] = checksum(text)
+        }
+        try Safetensors.write(tensors, metadata: metadata, to: url)
         return fingerprint
     }
 
@@ -83,7 +91,44 @@ public enum ModelFile {
         guard fingerprint(config: configText, vocabulary: vocabularyText, tensors: namedTensors(model)) == stored else {
             throw damaged(path, stored)  // the file holds tensors the model does not have
         }
+        switch calibration(in: meta) {
+        case .success(let calibration): model.calibration = calibration
+        case .failure(let problem): model.calibrationWarning = "\(path): \(problem.problem); results get no likelihood (retrain to measure it again)"
+        }
         return (model, stored)
+    }
+
+    /// The calibration in `metadata`: nil when there is none (older files); a failure naming
+    /// the problem when it is damaged (checksum) or out of bounds. The weights load either way.
+    static func calibration(in metadata: [String: String]) -> Result<ScoreCalibration?, CalibrationProblem> {
+        guard let text = metadata["calibration"] else { return .success(nil) }
+        guard metadata["calibration_checksum"] == checksum(text) else {
+            return .failure(CalibrationProblem(problem: "its score calibration is damaged (checksum)"))
+        }
+        do {
+            return .success(try JSONDecoder().decode(ScoreCalibration.self, from: Data(text.utf8)))
+        } catch let unusable as ScoreCalibration.Unusable {
+            return .failure(CalibrationProblem(problem: "its score calibration is unusable: \(unusable.problem)"))
+        } catch {
+            return .failure(CalibrationProblem(problem: "its score calibration is unreadable"))
+        }
+    }
+
+    /// Why a stored calibration was set aside.
+    struct CalibrationProblem: Error {
+        let problem: String
+    }
+
+    static func calibrationJSON(_ calibration: ScoreCalibration) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return String(decoding: try encoder.encode(calibration), as: UTF8.self)
+    }
+
+    static func checksum(_ text: String) -> String {
+        var sum = Checksum64()
+        sum.update(text)
+        return sum.hex
     }
 
     private static func damaged(_ path: String, _ stored: String) -> ModelFileError {

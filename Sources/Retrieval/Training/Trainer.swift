@@ -1,7 +1,7 @@
 // The training loop: a batch of (augmented picture, one caption) pairs, one optimisation step,
 // the collapse monitor on its figures, the collapse policy on its alarms; after every epoch an
-// evaluation the monitor judges, and the best and last models and the resumable state on disk;
-// at the end the monitor's final verdict. Batches come from `TrainingBatches`, the step from
+// evaluation the monitor judges (and the score calibration the models carry), and the best and
+// last models and the resumable state on disk; at the end the monitor's final verdict. Batches come from `TrainingBatches`, the step from
 // `OptimizationStep`, the policy from `CollapseResponse`, the saved state from `TrainingState`.
 import Foundation
 import Neural
@@ -170,14 +170,18 @@ public final class Trainer {
         RetrievalEvaluation.evaluate(model: model, store: store)
     }
 
-    /// Evaluates validation (and as many training pictures) after an epoch, lets the monitor
-    /// judge the outcome, keeps the best and the last model and the state; returns the outcome
+    /// Evaluates validation (and as many training pictures) after an epoch, measures the score
+    /// calibration on validation, lets the monitor judge the outcome, keeps the best and the last
+    /// model (each with its own calibration) and the state; returns the outcome
     /// when the collapse policy stops the run.
     private func endEpoch(_ events: (TrainingEvent) -> Void) throws -> TrainingOutcome? {
         var raised: [CollapseAlarm] = []
         var isBest = true
         if let validation, validation.count > 0 {
-            let report = evaluate(validation)
+            let scores = RetrievalEvaluation.embed(model: model, store: validation)
+            let report = RetrievalEvaluation.report(scores)
+            // The models written below carry the scores of this very state on validation.
+            model.calibration = scores.calibration()
             let probe = trainingProbe.map(evaluate)
             isBest = report.meanRecall > progress.bestRecall
             if isBest { progress.bestRecall = report.meanRecall }

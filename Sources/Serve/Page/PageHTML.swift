@@ -43,6 +43,7 @@ enum PageHTML {
   <div id="status" class="status" role="status" aria-live="polite"></div>
   <div id="warning" class="warning" role="alert" hidden></div>
   <section id="results" class="grid" aria-label="Results" tabindex="-1"></section>
+  <div id="cut" class="cut" hidden><span id="cut-text"></span> <button type="button" id="rest">Show them</button></div>
   <div class="more"><button type="button" id="more" hidden>Show more</button></div>
 </main>
 <dialog id="viewer" aria-labelledby="viewer-name">

@@ -1,13 +1,17 @@
 // The web page's script: runs searches against the JSON API (GET for words and #ids, POST with
 // the picture's bytes for an uploaded one), renders the grid with DOM calls only (file names are
-// never parsed as HTML), pages with "Show more", keeps the query in the address bar, and handles
+// never parsed as HTML) with each result's likelihood of a match, pages with "Show more" (and
+// "Show them" past the likelihood cut-off), keeps the query in the address bar, and handles
 // drag-and-drop, the viewer dialog and keyboard navigation.
 enum PageScript {
     static let source = #"""
 "use strict";
 const $ = (id) => document.getElementById(id);
 const K = 30;
-const state = { picture: null, pictureURL: null, offset: 0, query: "", results: [], viewing: -1, run: 0 };
+const state = { picture: null, pictureURL: null, offset: 0, query: "", results: [], viewing: -1, run: 0, all: false, cut: 0 };
+
+// A likelihood as a person reads it; it is never exactly 0 or 1.
+function percent(p) { return p < 0.01 ? "<1%" : p > 0.99 ? ">99%" : Math.round(p * 100) + "%"; }
 
 function el(tag, props = {}, children = []) {
   const node = document.createElement(tag);
@@ -34,16 +38,17 @@ function quoteList(words) {
   return out;
 }
 
-async function search(append) {
+async function search(append, k = K) {
   const query = $("q").value.trim();
   if (!query && !state.picture) { $("q").focus(); return; }
   const run = ++state.run;
-  if (!append) { state.offset = 0; state.query = query; }
+  if (!append) { state.offset = 0; state.query = query; state.all = false; }
   const params = new URLSearchParams();
   if (state.query) params.set("q", state.query);
-  params.set("k", K);
+  params.set("k", k);
   params.set("offset", state.offset);
   params.set("dedup", $("dedup").checked);
+  if (state.all) params.set("all", "true");
   setStatus("Searching\u2026");
   let response, body = null;
   try {
@@ -76,6 +81,12 @@ async function search(append) {
   render(body.results, append);
   state.offset += body.results.length;
   $("more").hidden = !body.has_more;
+  // Results below the likelihood cut-off are left out until asked for ("Show them").
+  $("cut").hidden = !(body.below_cut > 0);
+  state.cut = body.below_cut;
+  if (body.below_cut > 0) {
+    $("cut-text").textContent = `${body.below_cut} more below ${Math.round(body.min_likelihood * 1000) / 10}% likely to match`;
+  }
   const shown = state.results.length;
   setStatus(shown === 0 ? "No pictures match." : `${shown} picture${shown === 1 ? "" : "s"} for ${body.query} (${body.took_ms} ms)`);
 }
@@ -94,6 +105,9 @@ function card(result, index) {
     el("div", { class: "meta" }, [el("span", { class: "rank", text: "#" + result.rank }),
       el("span", { class: "meter", title: "cosine " + result.score.toFixed(4) }, [meter]),
       el("span", { class: "score", text: result.score.toFixed(3) })]),
+    ...(result.likelihood === null ? [] : [el("div", {
+      class: "likely" + (result.likelihood < 0.5 ? " low" : ""), text: percent(result.likelihood) + " likely a match",
+      title: "How likely this picture is a match for the words, from the scores of true and other pairs on the model's validation pictures (at even odds)" })]),
     el("div", { class: "name", title: result.path, text: name }),
     el("button", { class: "like", type: "button", text: "More like this", onclick: () => moreLike(result.id) }),
   ]);
@@ -105,7 +119,7 @@ function render(results, append) {
   const start = state.results.length;
   state.results.push(...results);
   grid.append(...results.map((r, i) => card(r, start + i)));
-  if (!append) $("more").hidden = true;
+  if (!append) { $("more").hidden = true; $("cut").hidden = true; }
 }
 
 function moreLike(id) {
@@ -154,7 +168,8 @@ function openViewer(index) {
   $("viewer-img").src = result.thumbnail + "?size=1024";
   $("viewer-img").alt = result.path;
   $("viewer-name").textContent = result.path;
-  $("viewer-score").textContent = "score " + result.score.toFixed(3);
+  $("viewer-score").textContent = "score " + result.score.toFixed(3)
+    + (result.likelihood === null ? "" : " \u00b7 " + percent(result.likelihood) + " likely a match");
   $("viewer-prev").disabled = index === 0;
   $("viewer-next").disabled = index === state.results.length - 1;
   if (!$("viewer").open) $("viewer").showModal();
@@ -189,6 +204,8 @@ function loadFacts() {
 function start() {
   $("search").addEventListener("submit", (e) => { e.preventDefault(); search(false); });
   $("more").addEventListener("click", () => search(true));
+  // Exactly the results the cut left out of this page; "Show more" goes on from there.
+  $("rest").addEventListener("click", () => { state.all = true; search(true, state.cut); });
   $("pick").addEventListener("click", () => $("file").click());
   $("file").addEventListener("change", () => setPicture($("file").files[0]));
   $("chip-remove").addEventListener("click", () => { clearPicture(); $("q").focus(); if ($("q").value.trim()) search(false); });

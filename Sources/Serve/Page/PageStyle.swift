@@ -76,6 +76,12 @@ code, kbd { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospac
 .name { padding: 0 10px; font-size: 13px; color: var(--muted); overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
 .like { margin: 8px 10px 10px; border: 1px solid var(--line); background: transparent; border-radius: 8px; padding: 6px 8px; font-size: 13px; }
 .like:hover { border-color: var(--accent); color: var(--accent); }
+.likely { padding: 0 10px 2px; font-size: 12px; font-weight: 600; color: var(--accent); font-variant-numeric: tabular-nums; }
+.likely.low { color: var(--muted); font-weight: 400; }
+.cut { display: flex; justify-content: center; align-items: center; gap: 10px; margin-top: 22px; color: var(--muted); font-size: 14px; flex-wrap: wrap; }
+.cut[hidden] { display: none; }
+.cut button { border: 1px solid var(--line); background: var(--panel); border-radius: 999px; padding: 8px 18px; }
+.cut button:hover { border-color: var(--accent); }
 .more { display: flex; justify-content: center; margin-top: 22px; }
 .more button, .viewer-actions button { border: 1px solid var(--line); background: var(--panel); border-radius: 999px; padding: 10px 22px; }
 .more button:hover { border-color: var(--accent); }
