@@ -95,7 +95,7 @@ public enum IndexBuilder {
                old.rows.withUnsafeBufferPointer { o in o.count == 0 || memcmp(o.baseAddress!, new.baseAddress!, o.count * 4) == 0 }
            }) {
             let graph = old.copy()
-            graph.add(Tensor(shape: [n - old.count, d], data: Array(rows.data[(old.count * d)...])))
+            rows.withUnsafeBufferPointer { graph.add(rowsFrom: UnsafeBufferPointer(rebasing: $0[(old.count * d)...])) }
             return graph
         }
         let graph = GraphIndex(dimension: d, neighbors: options.graphNeighbors,

@@ -13,10 +13,17 @@ extension GraphIndex {
     public func add(_ newRows: Tensor) {
         precondition(newRows.rank == 2 && newRows.shape[1] == dimension,
                      "GraphIndex: rows \(newRows.shape), dimension \(dimension)")
-        let start = count, m = newRows.shape[0]
+        newRows.withUnsafeBufferPointer { add(rowsFrom: $0) }
+    }
+
+    /// Appends the rows in `floats` (m·d values, row after row) without an intermediate copy:
+    /// growing an index in place passes the tail of the whole matrix.
+    public func add(rowsFrom floats: UnsafeBufferPointer<Float>) {
+        precondition(floats.count % dimension == 0, "GraphIndex: \(floats.count) floats are not rows of \(dimension)")
+        let start = count, m = floats.count / dimension
         guard m > 0 else { return }
         var generator = SeededGenerator(seed: seed ^ (UInt64(start) &* 0x9E37_79B9_7F4A_7C15))
-        newRows.withUnsafeBufferPointer { rows.append(contentsOf: $0) }
+        rows.append(contentsOf: floats)
         links0.append(contentsOf: [Int32](repeating: 0, count: m * stride0))
         for _ in 0..<m {
             let u = max(Double.leastNonzeroMagnitude, generator.nextUnitDouble())
