@@ -21,12 +21,16 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas",
                        providers: [.apt(["libopenblas-dev"])]),
+        // OpenMPI's mpi.h behind plain functions (its handles are macros Swift cannot import).
+        .systemLibrary(name: "CMPI", pkgConfig: "ompi-c",
+                       providers: [.apt(["libopenmpi-dev"])]),
         .target(name: "CImageCodecs",
                 linkerSettings: [.linkedLibrary("png16"), .linkedLibrary("jpeg")]),
         // AVX2+FMA search kernels chosen at run time, portable C elsewhere (VectorIndex's scans).
         .target(name: "CKernels"),
         // Imports point down this list, never up: the compiler holds the layout of docs/architecture.md.
         .target(name: "Neural", dependencies: ["CBLAS"], swiftSettings: strict),
+        .target(name: "Cluster", dependencies: ["CMPI"], swiftSettings: strict),
         .target(name: "Vision", dependencies: ["Neural", "CImageCodecs"], swiftSettings: strict),
         .target(name: "Text", dependencies: ["Neural"], swiftSettings: strict),
         .target(name: "VectorIndex", dependencies: ["Neural", "CKernels"], swiftSettings: strict),
