@@ -60,7 +60,8 @@ let package = Package(
                                                        .product(name: "Hummingbird", package: "hummingbird"),
                                                        .product(name: "HummingbirdTesting", package: "hummingbird")]),
         // The command-line tool run as a user runs it: exit codes, messages, files.
-        .testTarget(name: "CLITests", dependencies: ["retrieve"]),
+        // The files it writes are read back with the libraries' readers.
+        .testTarget(name: "CLITests", dependencies: ["retrieve", "Search", "VectorIndex"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -24,8 +24,12 @@ enum CommandLineTool {
     /// Runs `retrieve arguments…` to completion in `directory`. Standard error goes to a file,
     /// so a long run cannot fill a pipe that is not being read.
     static func run(_ arguments: [String], in directory: URL? = nil) throws -> Output {
+        try run(executable: binary, arguments, in: directory)
+    }
+
+    static func run(executable: URL, _ arguments: [String], in directory: URL? = nil) throws -> Output {
         let process = Process()
-        process.executableURL = binary
+        process.executableURL = executable
         process.arguments = arguments
         if let directory { process.currentDirectoryURL = directory }
         let errURL = FileManager.default.temporaryDirectory.appendingPathComponent("retrieve-cli-stderr-\(UUID().uuidString)")
