@@ -35,7 +35,7 @@ let package = Package(
         .target(name: "Text", dependencies: ["Neural"], swiftSettings: strict),
         .target(name: "VectorIndex", dependencies: ["Neural", "CKernels"], swiftSettings: strict),
         .target(name: "Datasets", dependencies: ["Neural", "Vision", "Text"], swiftSettings: strict),
-        .target(name: "Retrieval", dependencies: ["Neural", "Vision", "Text", "Datasets"], swiftSettings: strict),
+        .target(name: "Retrieval", dependencies: ["Neural", "Vision", "Text", "Datasets", "Cluster"], swiftSettings: strict),
         .target(name: "Search", dependencies: ["Retrieval", "VectorIndex", "Vision", "Text", "Neural", "CKernels"],
                 swiftSettings: strict),
         .target(name: "Serve", dependencies: ["Search", "Retrieval", "VectorIndex", "Vision", "Text", "Neural",
@@ -43,7 +43,7 @@ let package = Package(
                 swiftSettings: strict),
         .target(name: "Benchmarks", dependencies: ["Retrieval", "VectorIndex", "Text", "Neural"], swiftSettings: strict),
         .executableTarget(name: "retrieve",
-                          dependencies: ["Serve", "Search", "Benchmarks", "Retrieval", "Datasets", "VectorIndex", "Neural", "Vision", "Text",
+                          dependencies: ["Serve", "Search", "Benchmarks", "Retrieval", "Datasets", "VectorIndex", "Neural", "Vision", "Text", "Cluster",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           swiftSettings: strict),
         .testTarget(name: "NeuralTests", dependencies: ["Neural"]),
@@ -60,8 +60,9 @@ let package = Package(
                                                        .product(name: "Hummingbird", package: "hummingbird"),
                                                        .product(name: "HummingbirdTesting", package: "hummingbird")]),
         // The command-line tool run as a user runs it: exit codes, messages, files.
-        // The files it writes are read back with the libraries' readers.
-        .testTarget(name: "CLITests", dependencies: ["retrieve", "Search", "VectorIndex"]),
+        // Distributed runs start the same binary under a real `mpirun -np 2`; the files it writes
+        // are read back with the libraries' readers.
+        .testTarget(name: "CLITests", dependencies: ["retrieve", "Search", "VectorIndex", "Neural"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -17,6 +17,7 @@ struct Retrieve: AsyncParsableCommand {  // async for serve; the other commands 
               retrieve query "a red circle" -k 5             (from inside photos/)
               retrieve serve photos                           a web page and a JSON API
               retrieve embed photos --out vectors             the vectors as .npy files
+              mpirun -np 4 retrieve train …                   one model, 4 processes
               retrieve synth --out shapes --count 3000        generate the bundled data set
               retrieve bench gemm                             measure the GEMM engine
 
