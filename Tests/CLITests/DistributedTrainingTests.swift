@@ -56,6 +56,43 @@ struct DistributedTrainingTests {
         #expect(norm > 0)
     }
 
+    @Test func aRunSavedByOneProcessResumesOnTwoRanks() throws {
+        // One epoch alone, then the second epoch resumed twice from the same saved state: alone
+        // and over two ranks. The state holds no rank count; the two ends agree as above.
+        let folder = try CommandLineTool.folder("distributed-resume")
+        _ = try CommandLineTool.run(["synth", "--out", folder.path, "--count", "64", "--size", "32"])
+        let captions = folder.appendingPathComponent("captions.tsv").path
+        let settings = ["--image-size", "32", "--batch", "16", "--norm", "none", "--log-every", "1"]
+        let alone = folder.appendingPathComponent("alone.safetensors"), two = folder.appendingPathComponent("two.safetensors")
+        let first = try CommandLineTool.run(["train", "--data", captions, "--out", alone.path, "--epochs", "1"] + settings)
+        #expect(first.status == 0, "\(first.all)")
+        for suffix in ["safetensors", "last.safetensors", "state.safetensors", "metrics.jsonl"] {
+            try FileManager.default.copyItem(at: alone.deletingPathExtension().appendingPathExtension(suffix),
+                                             to: two.deletingPathExtension().appendingPathExtension(suffix))
+        }
+        let resumed = try CommandLineTool.run(["train", "--data", captions, "--out", alone.path, "--epochs", "2", "--resume"] + settings)
+        let job = try CommandLineTool.mpirun(ranks: 2, ["train", "--data", captions, "--out", two.path, "--epochs", "2", "--resume"] + settings)
+        #expect(resumed.status == 0 && job.status == 0, "\(resumed.all)\n\(job.all)")
+        #expect(job.stderr.contains("resuming at step") && job.stderr.contains("distributed: 2 ranks"), "\(job.stderr)")
+        let a = try Self.losses(alone), b = try Self.losses(two)
+        #expect(a.count == b.count && a.count > 3)
+        for (x, y) in zip(a, b) { #expect(abs(x.loss - y.loss) <= 1e-4, "step \(x.step): \(x.loss) vs \(y.loss)") }
+        let wa = try Safetensors.read(contentsOf: Self.last(alone)).tensors, wb = try Safetensors.read(contentsOf: Self.last(two)).tensors
+        let gap = wa.map { name, t in zip(t.data, wb[name]?.data ?? []).map { abs($0 - $1) }.max() ?? .infinity }.max() ?? .infinity
+        #expect(gap <= 1e-3, "weights differ by up to \(gap)")
+    }
+
+    @Test func aBatchNormRunTrainsAndSaysHowItDiffers() throws {
+        let folder = try CommandLineTool.folder("distributed-batchnorm")
+        _ = try CommandLineTool.run(["synth", "--out", folder.path, "--count", "32", "--size", "32"])
+        let model = folder.appendingPathComponent("m.safetensors")
+        let job = try CommandLineTool.mpirun(ranks: 2, ["train", "--data", folder.appendingPathComponent("captions.tsv").path,
+                                                        "--out", model.path, "--epochs", "1", "--image-size", "32", "--batch", "8"])
+        #expect(job.status == 0, "\(job.all)")
+        #expect(job.stderr.contains("note: batch norm normalises each rank's 4 pictures by their own statistics"), "\(job.stderr)")
+        #expect(try Safetensors.read(contentsOf: model).tensors.keys.contains { $0.hasSuffix("running_var") })
+    }
+
     @Test func anErrorOnTheRanksEndsTheJobWithItsLine() throws {
         // Both ranks start MPI, then find one picture: the job ends with the error, not a hang.
         let folder = try CommandLineTool.folder("distributed-error")
