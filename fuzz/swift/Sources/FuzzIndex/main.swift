@@ -46,6 +46,7 @@ func testOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
         switch contents.storage {
         case .flat(let flat): total &+= flat.search(query, k: 3).count
         case .ivf(let ivf): total &+= ivf.search(query, k: 3, nprobe: 2).count
+        case .graph(let graph): total &+= graph.search(query, k: 3).count
         }
         if total == Int.min { print(total) }
     } catch is IndexFileError {
