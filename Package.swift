@@ -21,17 +21,21 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas",
                        providers: [.apt(["libopenblas-dev"])]),
+        // OpenMPI's mpi.h behind plain functions (its handles are macros Swift cannot import).
+        .systemLibrary(name: "CMPI", pkgConfig: "ompi-c",
+                       providers: [.apt(["libopenmpi-dev"])]),
         .target(name: "CImageCodecs",
                 linkerSettings: [.linkedLibrary("png16"), .linkedLibrary("jpeg")]),
         // AVX2+FMA search kernels chosen at run time, portable C elsewhere (VectorIndex's scans).
         .target(name: "CKernels"),
         // Imports point down this list, never up: the compiler holds the layout of docs/architecture.md.
         .target(name: "Neural", dependencies: ["CBLAS"], swiftSettings: strict),
+        .target(name: "Cluster", dependencies: ["CMPI"], swiftSettings: strict),
         .target(name: "Vision", dependencies: ["Neural", "CImageCodecs"], swiftSettings: strict),
         .target(name: "Text", dependencies: ["Neural"], swiftSettings: strict),
         .target(name: "VectorIndex", dependencies: ["Neural", "CKernels"], swiftSettings: strict),
         .target(name: "Datasets", dependencies: ["Neural", "Vision", "Text"], swiftSettings: strict),
-        .target(name: "Retrieval", dependencies: ["Neural", "Vision", "Text", "Datasets"], swiftSettings: strict),
+        .target(name: "Retrieval", dependencies: ["Neural", "Vision", "Text", "Datasets", "Cluster"], swiftSettings: strict),
         .target(name: "Search", dependencies: ["Retrieval", "VectorIndex", "Vision", "Text", "Neural", "CKernels"],
                 swiftSettings: strict),
         .target(name: "Serve", dependencies: ["Search", "Retrieval", "VectorIndex", "Vision", "Text", "Neural",
@@ -39,7 +43,7 @@ let package = Package(
                 swiftSettings: strict),
         .target(name: "Benchmarks", dependencies: ["Retrieval", "VectorIndex", "Text", "Neural"], swiftSettings: strict),
         .executableTarget(name: "retrieve",
-                          dependencies: ["Serve", "Search", "Benchmarks", "Retrieval", "Datasets", "VectorIndex", "Neural", "Vision", "Text",
+                          dependencies: ["Serve", "Search", "Benchmarks", "Retrieval", "Datasets", "VectorIndex", "Neural", "Vision", "Text", "Cluster",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           swiftSettings: strict),
         .testTarget(name: "NeuralTests", dependencies: ["Neural"]),
@@ -56,7 +60,9 @@ let package = Package(
                                                        .product(name: "Hummingbird", package: "hummingbird"),
                                                        .product(name: "HummingbirdTesting", package: "hummingbird")]),
         // The command-line tool run as a user runs it: exit codes, messages, files.
-        .testTarget(name: "CLITests", dependencies: ["retrieve"]),
+        // Distributed runs start the same binary under a real `mpirun -np 2`; the files it writes
+        // are read back with the libraries' readers.
+        .testTarget(name: "CLITests", dependencies: ["retrieve", "Search", "VectorIndex", "Neural"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -6,14 +6,19 @@ import Neural
 import Text
 import Vision
 
-/// One batch: pair i is (images[i], caption i).
+/// One batch, or one process's rows of it: pair `rows.lowerBound + i` is (images[i], caption i).
 public struct TrainingBatch {
-    /// (B, S, S, 3), augmented and normalised.
+    /// (R, S, S, 3) for the R pairs of `rows`, augmented and normalised.
     public var images: Tensor
+    /// The captions of `rows`.
     public var text: EncodedBatch
-    /// Equal keys mark the same picture, or captions that read the same.
+    /// Of the whole batch (the loss masks duplicates across every rank's rows): equal keys mark
+    /// the same picture, or captions that read the same.
     public var imageKeys: [Int]
     public var captionKeys: [Int]
+    /// The pairs of the whole batch this one holds; all of them unless a process of a
+    /// distributed run asked for its share.
+    public var rows: Range<Int>
 }
 
 /// Makes batches of one store for one model.
@@ -45,8 +50,14 @@ public struct TrainingBatches {
         }
     }
 
-    /// The pictures at `indices` with one caption each, both drawn from `rng`.
-    public func batch(_ indices: [Int], using rng: inout SeededGenerator) -> TrainingBatch {
+    /// The pictures at `indices` with one caption each, both drawn from `rng`; `rows` nil
+    /// prepares every pair, otherwise only those (a rank's share of a global batch). The draws
+    /// are those of the whole batch whatever `rows` is, and each picture's augmentation depends
+    /// only on its place in the batch, so the ranks of a job together prepare exactly the batch
+    /// one process would.
+    public func batch(_ indices: [Int], using rng: inout SeededGenerator, rows: Range<Int>? = nil) -> TrainingBatch {
+        let rows = rows ?? 0..<indices.count
+        precondition(rows.lowerBound >= 0 && rows.upperBound <= indices.count, "rows \(rows) of a batch of \(indices.count)")
         let seed = rng.next()
         var captions: [String] = [], keys: [Int] = []
         for i in indices {
@@ -54,22 +65,24 @@ public struct TrainingBatches {
             captions.append(store.items[i].captions[c])
             keys.append(captionKeys[i][c])
         }
-        return TrainingBatch(images: pictures(indices, seed: seed),
-                             text: vocabulary.encodeBatch(captions, maxLength: maxTokens, subwords: subwords),
-                             imageKeys: indices, captionKeys: keys)
+        return TrainingBatch(images: pictures(indices, rows: rows, seed: seed),
+                             text: vocabulary.encodeBatch(Array(captions[rows]), maxLength: maxTokens, subwords: subwords),
+                             imageKeys: indices, captionKeys: keys, rows: rows)
     }
 
-    /// The pictures at `indices`, each augmented with its own generator (so the result does not
-    /// depend on the thread count), as one prepared batch.
-    private func pictures(_ indices: [Int], seed: UInt64) -> Tensor {
-        var pictures = [RGBImage?](repeating: nil, count: indices.count)
+    /// The pictures at `indices[rows]`, each augmented with its own generator, seeded by its
+    /// place in the whole batch (so the result depends neither on the thread count nor on how
+    /// the batch is split over ranks), as one prepared batch.
+    private func pictures(_ indices: [Int], rows: Range<Int>, seed: UInt64) -> Tensor {
+        var pictures = [RGBImage?](repeating: nil, count: rows.count)
         pictures.withUnsafeMutableBufferPointer { out in
             let base = out.baseAddress!
             let workers = Threads.count
             DispatchQueue.concurrentPerform(iterations: workers) { part in
-                for slot in stride(from: part, to: indices.count, by: workers) {
+                for local in stride(from: part, to: rows.count, by: workers) {
+                    let slot = rows.lowerBound + local
                     var generator = SeededGenerator(seed: seed ^ (UInt64(slot) &* 0x9E37_79B9_7F4A_7C15))
-                    base[slot] = augmentation.apply(to: store.images[indices[slot]], side: preprocessing.side,
+                    base[local] = augmentation.apply(to: store.images[indices[slot]], side: preprocessing.side,
                                                     filter: preprocessing.filter, using: &generator)
                 }
             }

@@ -4,8 +4,18 @@
 import Foundation
 
 enum Console {
+    /// Set on the ranks of a distributed run other than the leader: their diagnostics would
+    /// repeat the leader's. Errors that end the process print whatever it says.
+    nonisolated(unsafe) static var isQuiet = false
+
     /// A diagnostic line on stderr (stdout stays clean for results and JSON).
     static func error(_ line: String) {
+        if isQuiet { return }
+        FileHandle.standardError.write(Data((line + "\n").utf8))
+    }
+
+    /// The line of an error that ends the process, printed on every rank.
+    static func failure(_ line: String) {
         FileHandle.standardError.write(Data((line + "\n").utf8))
     }
 

@@ -3,6 +3,7 @@
 // happened (what to do)` — and its status, so no failure can exit 0 and no command words its
 // errors differently.
 import ArgumentParser
+import Cluster
 import Foundation
 import Retrieval
 import Search
@@ -68,7 +69,7 @@ enum ExitStatus: Int32, CaseIterable {
             }
             exit(0)
         } catch let code as ExitCode {
-            exit(code.rawValue)  // the command printed its own account
+            exit(code.rawValue, agreed: true)  // the command printed its own account; every rank ends so
         } catch let clean as CleanExit {
             exitParsing(root, clean)
         } catch let usage as ValidationError {
@@ -79,9 +80,19 @@ enum ExitStatus: Int32, CaseIterable {
             exitParsing(root, error)  // e.g. the root command's help, requested through run()
         } catch {
             let (status, message) = of(error)
-            Console.error("error: \(message)")
+            Console.failure("error: \(message)")
             exit(status)
         }
+    }
+
+    /// Ends the process with `status`: a distributed run finalizes MPI when it went well or
+    /// when every rank reached the same end (`agreed`: a collapse, Ctrl-C), and aborts the whole
+    /// job on an error, which may be this rank's alone, so the others are never left waiting.
+    private static func exit(_ status: Int32, agreed: Bool = false) -> Never {
+        if Communicator.isRunningMPI {
+            if status == 0 || agreed { Communicator.world.finalize() } else { Communicator.world.abort(code: status) }
+        }
+        Foundation.exit(status)
     }
 
     /// ArgumentParser's own account of a parse error or help request, in our error style.

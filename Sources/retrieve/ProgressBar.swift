@@ -80,7 +80,7 @@ final class ProgressBar: @unchecked Sendable {
         var line = "\(label) \(bar) \(done)/\(total) \(rateText) \(unit)/s ETA \(duration(remaining))"
         if !suffix.isEmpty { line += "  " + suffix }
         let text = isTerminal ? "\r\u{1B}[K" + line : line + "\n"
-        FileHandle.standardError.write(Data(text.utf8))
+        if !Console.isQuiet { FileHandle.standardError.write(Data(text.utf8)) }
     }
 }
 

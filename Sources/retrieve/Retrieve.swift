@@ -16,6 +16,8 @@ struct Retrieve: AsyncParsableCommand {  // async for serve; the other commands 
               retrieve index photos --model model.safetensors
               retrieve query "a red circle" -k 5             (from inside photos/)
               retrieve serve photos                           a web page and a JSON API
+              retrieve embed photos --out vectors             the vectors as .npy files
+              mpirun -np 4 retrieve train …                   one model, 4 processes
               retrieve synth --out shapes --count 3000        generate the bundled data set
               retrieve bench gemm                             measure the GEMM engine
 
@@ -25,7 +27,7 @@ struct Retrieve: AsyncParsableCommand {  // async for serve; the other commands 
             """,
         version: "0.1.0",
         subcommands: [DemoCommand.self, TrainCommand.self, EvalCommand.self, DoctorCommand.self, IndexCommand.self,
-                      QueryCommand.self, ServeCommand.self, SynthCommand.self, BenchCommand.self]
+                      QueryCommand.self, ServeCommand.self, EmbedCommand.self, SynthCommand.self, BenchCommand.self]
     )
 
     /// Starts again with the best BLAS kernel where OpenBLAS fell back by itself, then runs the

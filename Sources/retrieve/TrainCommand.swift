@@ -2,6 +2,7 @@
 // validation recall, collapse alarms, metrics lines, best/last models and Ctrl-C that saves a
 // resumable state.
 import ArgumentParser
+import Cluster
 import Foundation
 import Neural
 import Retrieval
@@ -21,6 +22,8 @@ struct TrainCommand: ParsableCommand {
             Pictures that cannot be decoded are skipped and listed with the reason; so are damaged ones (corrupt JPEG data that libjpeg decodes by guessing part of the picture), unless --keep-damaged.
 
             Before the first step the data is checked: training pictures that are all one picture (by their pixels) or captions that are all one caption, or nearly so (90%), stop with an error (--force trains anyway); heavy duplication and many unknown validation words are warnings. The collapse monitor judges every run, however short (its grace and window scale with the run), compares each validation evaluation with a random ranking, and gives a final verdict at the end; a mode it could not judge says "not judged".
+
+            Under mpirun (OpenMPI: mpirun -np N retrieve train …, as SLURM and other schedulers launch it) the N processes train one model. --batch is the global batch: every rank draws the same batches, prepares and forwards its share of each, and the embeddings are gathered so that every rank computes the loss over all of them (every negative of the global batch); the gradients are summed over the ranks before clipping and every rank takes the same step. Each rank uses its share of the machine's cores; rank 0 alone prints and writes the files (every rank runs the evaluations and the collapse monitor on the same global figures, so all reach the same decisions). Without batch norm (--norm none, or --arch reference) the run equals one process's up to rounding; with it, each rank normalises its rows by their own statistics (the running statistics are averaged). --resume continues with any number of ranks. A rank that fails stops the whole job.
 
             --json prints the summary: {"outcome": "completed" | "interrupted" | "collapsed", "collapsedMode": mode (when collapsed), "steps": N, "seconds": s, "model": path, "last": path, "state": path, "metrics": path, "report": path, "best": {evaluation} (absent before the first), "alarms": [alarm], "verdict": {mode: state}}.
 
@@ -153,6 +156,8 @@ struct TrainCommand: ParsableCommand {
 
     func run() throws {
         _ = LargeAllocations.keepInProcess()
+        let world = Communicator.world
+        Distributed.start(world)
         if verbose { Console.error(machineLine()) }
         let files = TrainingFiles(model: URL(fileURLWithPath: out))
         let initial = try initialModel.map { try ModelFile.read(from: URL(fileURLWithPath: $0)).model }
@@ -162,23 +167,38 @@ struct TrainCommand: ParsableCommand {
         guard data.train.count >= 2 else {
             throw CommandError("\(dataOptions.data): \(data.train.count == 0 ? "no" : "only one") training picture could be read (training needs two or more; the warnings above name the pictures skipped)")
         }
+        // Only the leader writes: the other ranks keep their models in memory and hear nothing.
+        let written = world.isLeader ? files : nil
         let trainer: Trainer
         if resume {
-            trainer = try resumed(files, data)
+            trainer = try resumed(files, data, writing: written, communicator: world)
         } else {
             let model = initial ?? DualEncoder(configuration: configuration, vocabularyFrom: data.train.items.flatMap(\.captions),
                                                minCount: minCount, maxVocabulary: vocabSize, seed: seed)
-            trainer = Trainer(model: model, train: data.train, validation: data.validation, options: options, files: files)
+            trainer = Trainer(model: model, train: data.train, validation: data.validation, options: options, files: written,
+                              communicator: world)
         }
+        try Distributed.check(trainer, world)
         try checkData(data, vocabulary: trainer.model.vocabulary)
+        let interrupt = InterruptFlag()
+        guard world.isLeader else {
+            let outcome = try trainer.run(events: { _ in }, shouldStop: { interrupt.isSet })
+            return try exit(outcome)
+        }
         let metricsURL = URL(fileURLWithPath: metrics ?? files.best.deletingPathExtension().path + ".metrics.jsonl")
         let log = try MetricsLog(url: metricsURL, truncate: !resume)
         Console.error("data: \(data.train.count) train / \(data.validation.count) validation pictures (\(data.splitSource)); vocabulary \(trainer.model.vocabulary.count) words")
+        if world.isDistributed { Console.error(Distributed.planLine(trainer, world)) }
 
         let report = TrainingReporter(trainer: trainer, log: log, json: json)
-        let interrupt = InterruptFlag()
+        let startStep = trainer.step
         let outcome = try trainer.run(events: report.handle, shouldStop: { interrupt.isSet })
+        if world.isDistributed { Console.error(Distributed.exchangeLine(world, steps: trainer.step - startStep)) }
         report.finish(outcome: outcome, files: files, metrics: metricsURL)
+        try exit(outcome)
+    }
+
+    private func exit(_ outcome: TrainingOutcome) throws {
         switch outcome {
         case .completed: return
         case .interrupted: throw ExitCode(130)
@@ -189,10 +209,12 @@ struct TrainCommand: ParsableCommand {
 
 extension TrainCommand {
     /// The saved run, extended to --epochs when that differs; refused when nothing is left to do.
-    func resumed(_ files: TrainingFiles, _ data: TrainingData) throws -> Trainer {
+    /// `written` is where this rank writes (nil on all but the leader of a distributed run).
+    func resumed(_ files: TrainingFiles, _ data: TrainingData, writing written: TrainingFiles?,
+                 communicator: Communicator) throws -> Trainer {
         let saved = try TrainingState.epochs(at: files.state)
         let trainer = try TrainingState.resume(from: files.state, train: data.train, validation: data.validation,
-                                               files: files, epochs: epochs)
+                                               files: written, epochs: epochs, communicator: communicator)
         let planned = counted(saved, "epoch")
         if trainer.step >= trainer.totalSteps {
             let more = max(saved, epochs ?? 0) + 1

@@ -6,7 +6,7 @@ import Foundation
 import Testing
 
 struct CLIHelpTests {
-    static let commands: [[String]] = [[], ["train"], ["eval"], ["doctor"], ["index"], ["query"], ["serve"], ["synth"], ["bench", "search"]]
+    static let commands: [[String]] = [[], ["train"], ["eval"], ["doctor"], ["index"], ["query"], ["serve"], ["embed"], ["synth"], ["bench", "search"]]
 
     /// The exit-status block: "Exit status:" and the lines indented under it, less the
     /// block's own indentation (the README's sits in a list item).

@@ -24,8 +24,24 @@ enum CommandLineTool {
     /// Runs `retrieve arguments…` to completion in `directory`. Standard error goes to a file,
     /// so a long run cannot fill a pipe that is not being read.
     static func run(_ arguments: [String], in directory: URL? = nil) throws -> Output {
+        try run(executable: binary, arguments, in: directory)
+    }
+
+    /// Runs `retrieve arguments…` as `ranks` processes of one job under OpenMPI's real `mpirun`
+    /// (as root, as CI runs, and with more ranks than cores if need be).
+    static func mpirun(ranks: Int, _ arguments: [String], in directory: URL? = nil) throws -> Output {
+        let mpirun = URL(fileURLWithPath: "/usr/bin/mpirun")
+        guard FileManager.default.isExecutableFile(atPath: mpirun.path) else {
+            throw CocoaError(.fileNoSuchFile, userInfo: [NSFilePathErrorKey: mpirun.path,
+                NSLocalizedDescriptionKey: "no mpirun: install openmpi-bin (scripts/install-deps.sh)"])
+        }
+        return try run(executable: mpirun, ["--allow-run-as-root", "--oversubscribe", "-np", "\(ranks)", binary.path] + arguments,
+                       in: directory)
+    }
+
+    static func run(executable: URL, _ arguments: [String], in directory: URL? = nil) throws -> Output {
         let process = Process()
-        process.executableURL = binary
+        process.executableURL = executable
         process.arguments = arguments
         if let directory { process.currentDirectoryURL = directory }
         let errURL = FileManager.default.temporaryDirectory.appendingPathComponent("retrieve-cli-stderr-\(UUID().uuidString)")

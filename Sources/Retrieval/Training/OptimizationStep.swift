@@ -1,6 +1,8 @@
 // One optimiser step on a prepared batch — forward through both towers, the loss, backward,
 // gradient norms by tower, clipping, AdamW, clamping the temperature — shared by the trainer
-// and the training benchmark so both measure and run the same code.
+// and the training benchmark so both measure and run the same code. In an `mpirun` job each
+// rank runs it on its rows of the global batch and `DataParallel` makes the step the global one.
+import Cluster
 import Foundation
 import Neural
 import Text
@@ -14,9 +16,13 @@ public struct OptimizationStep {
     public let layers: [ParameterGroup]
     /// Test-only seams into the step; nil in every real run.
     let hooks: (any StepHooks)?
+    /// The other ranks of a distributed run; nil for one process.
+    let parallel: DataParallel?
 
     public struct Output {
+        /// The loss of the whole batch (every rank's rows).
         public var result: LossResult
+        /// Of the whole batch, every rank's rows in rank order.
         public var imageEmbeddings: Tensor
         public var textEmbeddings: Tensor
         /// Gradient L2 norm of each tower, before clipping.
@@ -30,27 +36,35 @@ public struct OptimizationStep {
     }
 
     /// A step of `model` under `optimizer`; `clipNorm` nil turns clipping off; `layers` nil groups
-    /// the parameters by the first two parts of their names ("image.conv1", "logit_scale").
+    /// the parameters by the first two parts of their names ("image.conv1", "logit_scale");
+    /// `communicator` (a job of more than one rank) makes each call take this rank's rows of a
+    /// global batch.
     public init(model: DualEncoder, optimizer: any Optimizer, loss: TrainingLoss, clipNorm: Double?,
-                layers: [ParameterGroup]? = nil) {
-        self.init(model: model, optimizer: optimizer, loss: loss, clipNorm: clipNorm, layers: layers, hooks: nil)
+                layers: [ParameterGroup]? = nil, communicator: Communicator? = nil) {
+        self.init(model: model, optimizer: optimizer, loss: loss, clipNorm: clipNorm, layers: layers, hooks: nil,
+                  communicator: communicator)
     }
 
     init(model: DualEncoder, optimizer: any Optimizer, loss: TrainingLoss, clipNorm: Double?,
-         layers: [ParameterGroup]?, hooks: (any StepHooks)?) {
+         layers: [ParameterGroup]?, hooks: (any StepHooks)?, communicator: Communicator? = nil) {
         (self.model, self.optimizer, self.loss, self.clipNorm) = (model, optimizer, loss, clipNorm)
         self.layers = layers ?? ParameterGroup.byNamePrefix(model.parameters, depth: 2)
         self.hooks = hooks
+        parallel = communicator.flatMap { $0.isDistributed ? DataParallel(communicator: $0) : nil }
     }
 
-    /// (B, S, S, 3) pictures and their captions, pair i being (images[i], text row i); `step`
-    /// (from 1) is for the hooks.
+    /// (R, S, S, 3) pictures and their captions, pair i being (images[i], text row i): the whole
+    /// batch, or in a distributed run this rank's rows of it (the ranks in order, as
+    /// `Communicator.share` splits it), with `mask` always over the whole batch; `step` (from 1)
+    /// is for the hooks.
     public func run(images: Tensor, text: EncodedBatch, mask: DuplicateMask?, learningRate: Float, step: Int = 0) -> Output {
         model.setTraining(true)
         let images = hooks?.images(images, step: step) ?? images
-        let imageEmbeddings = hooks?.forwardImage(model, images, step: step) ?? model.image.forward(images)
-        let textEmbeddings = hooks?.forwardText(model, rows: text.batchSize, step: step)
+        let localImage = hooks?.forwardImage(model, images, step: step) ?? model.image.forward(images)
+        let localText = hooks?.forwardText(model, rows: text.batchSize, step: step)
             ?? model.text.forward(text)
+        let (imageEmbeddings, textEmbeddings, rows) = parallel?.gather(image: localImage, text: localText)
+            ?? (localImage, localText, 0..<localImage.rows)
         let result: LossResult
         switch loss {
         case .nPair:
@@ -67,8 +81,13 @@ public struct OptimizationStep {
                                              logScale: model.logScale.value[0], bias: bias.value[0], mask: mask)
         }
         model.zeroGradients()
-        if hooks?.backwardImage(model, result.gradImage, step: step) != true { model.image.backward(result.gradImage) }
-        if hooks?.backwardText(step: step) != true { model.text.backward(result.gradText) }
+        let (gradImage, gradText) = parallel == nil ? (result.gradImage, result.gradText)
+            : (DataParallel.rows(rows, of: result.gradImage), DataParallel.rows(rows, of: result.gradText))
+        if hooks?.backwardImage(model, gradImage, step: step) != true { model.image.backward(gradImage) }
+        if hooks?.backwardText(step: step) != true { model.text.backward(gradText) }
+        // The towers' gradients are each rank's part of the sum; the temperature's and the
+        // bias's come from the global loss, the same on every rank, so they join after the sum.
+        parallel?.exchange(gradients: model.parameters, averaging: model.buffers)
         model.logScale.gradient[0] += result.gradLogScale
         model.logitBias?.gradient[0] += result.gradLogitBias
         hooks?.alterGradients(model, step: step)

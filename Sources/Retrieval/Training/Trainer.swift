@@ -3,6 +3,11 @@
 // evaluation the monitor judges (and the score calibration the models carry), and the best and
 // last models and the resumable state on disk; at the end the monitor's final verdict. Batches come from `TrainingBatches`, the step from
 // `OptimizationStep`, the policy from `CollapseResponse`, the saved state from `TrainingState`.
+// Under `mpirun` every rank runs this same loop on the same global batches, each preparing and
+// forwarding its share: the step makes every figure and weight global, so every rank reaches
+// the same decisions (rollbacks, stops, evaluations) without being told; only the rank whose
+// caller passes `files` and listens to the events writes anything.
+import Cluster
 import Foundation
 import Neural
 import Datasets
@@ -25,17 +30,23 @@ public final class Trainer {
     /// As many training pictures as validation has, evaluated beside it (nil without validation).
     private let trainingProbe: ImageStore?
     private let optimization: OptimizationStep
+    /// The job's ranks; one process when not started by mpirun.
+    public let communicator: Communicator?
 
-    /// `thresholds` nil scales the monitor's to the run (`CollapseThresholds.forRun`).
+    /// `thresholds` nil scales the monitor's to the run (`CollapseThresholds.forRun`);
+    /// `communicator` (every rank passes the same data, model and options) trains one model over
+    /// the ranks of an mpirun job.
     public convenience init(model: DualEncoder, train: ImageStore, validation: ImageStore?, options: TrainingOptions,
-                            files: TrainingFiles? = nil, thresholds: CollapseThresholds? = nil) {
+                            files: TrainingFiles? = nil, thresholds: CollapseThresholds? = nil,
+                            communicator: Communicator? = nil) {
         self.init(model: model, train: train, validation: validation, options: options, files: files,
-                  thresholds: thresholds, progress: nil, hooks: nil)
+                  thresholds: thresholds, progress: nil, hooks: nil, communicator: communicator)
     }
 
     /// `progress` continues a saved run; `hooks` reach into every step (tests).
     init(model: DualEncoder, train: ImageStore, validation: ImageStore?, options: TrainingOptions,
-         files: TrainingFiles?, thresholds: CollapseThresholds?, progress: TrainingProgress?, hooks: (any StepHooks)?) {
+         files: TrainingFiles?, thresholds: CollapseThresholds?, progress: TrainingProgress?, hooks: (any StepHooks)?,
+         communicator: Communicator? = nil) {
         precondition(options.problem() == nil, options.problem() ?? "")
         precondition(train.count >= 2, "training needs at least two pictures, got \(train.count)")
         precondition(options.loss != .sigmoid || model.logitBias != nil,
@@ -56,8 +67,9 @@ public final class Trainer {
                                         totalSteps: totalSteps, finalRate: lr * Float(options.finalLearningRateFraction))
         optimizer = AdamW(groups: ParameterGroup.byRole(model.parameters, weightDecay: Float(options.weightDecay),
                                                         embeddingLearningRateMultiplier: Float(options.embeddingLearningRateMultiplier)))
+        self.communicator = communicator
         optimization = OptimizationStep(model: model, optimizer: optimizer, loss: options.loss, clipNorm: options.clipNorm,
-                                        layers: nil, hooks: hooks)
+                                        layers: nil, hooks: hooks, communicator: communicator)
         monitor = CollapseMonitor(loss: options.loss, logScaleRange: 0...model.configuration.maxLogScale,
                                   thresholds: thresholds ?? .forRun(totalSteps: totalSteps))
         response = CollapseResponse(policy: options.onCollapse, maxRollbacks: options.maxRollbacks)
@@ -93,7 +105,8 @@ public final class Trainer {
             if let outcome = try respond(to: raised, events) { return outcome }
             response.keep(snapshot, step: progress.step, interval: max(10, stepsPerEpoch / 4), settled: monitor.isSettled)
             if progress.step % stepsPerEpoch == 0, let outcome = try endEpoch(events) { return outcome }
-            if shouldStop() && progress.step < totalSteps {
+            // Every rank stops at the same step when any rank was asked to (Ctrl-C reaches one).
+            if progress.step < totalSteps && agreed(shouldStop()) {
                 try saveState(events)
                 events(.verdict(TrainingVerdict(step: progress.step, states: monitor.states)))
                 return .interrupted
@@ -104,6 +117,12 @@ public final class Trainer {
         events(.verdict(TrainingVerdict(step: progress.step, states: states)))
         if let collapsed = monitor.modes.first(where: { states[$0] == .collapsed }) { return .collapsed(collapsed) }
         return .completed
+    }
+
+    /// True on every rank when `flag` is true on one of them.
+    private func agreed(_ flag: Bool) -> Bool {
+        guard let communicator, communicator.isDistributed else { return flag }
+        return communicator.any(flag)
     }
 
     /// The picture indices of the next batch, drawing a new epoch order when an epoch begins.
@@ -143,9 +162,11 @@ public final class Trainer {
         var gradientNorm: Double
     }
 
-    /// One optimiser step on the pictures `indices` (one random caption each).
+    /// One optimiser step on the pictures `indices` (one random caption each); in a distributed
+    /// run this rank prepares and forwards only its share of them.
     func trainStep(on indices: [Int]) -> StepResult {
-        let batch = batches.batch(indices, using: &progress.rng)
+        let rows = communicator.flatMap { $0.isDistributed ? $0.share(of: indices.count) : nil }
+        let batch = batches.batch(indices, using: &progress.rng, rows: rows)
         let mask = DuplicateMask(imageKeys: batch.imageKeys, captionKeys: batch.captionKeys)
         let learningRate = schedule.rate(at: progress.step) * Float(progress.learningRateScale)
         let out = optimization.run(images: batch.images, text: batch.text, mask: mask, learningRate: learningRate,

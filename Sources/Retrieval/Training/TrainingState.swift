@@ -2,6 +2,7 @@
 // AdamW's moments ("optimizer/…"), this epoch's order, and in the metadata the step, the random
 // generator, the options, the configuration and the vocabulary. Resuming from it continues
 // exactly as if the run had never stopped.
+import Cluster
 import Foundation
 import Neural
 import Text
@@ -57,7 +58,8 @@ public enum TrainingState {
     /// monitor's thresholds then span the new length, so the rest of the run is not the one
     /// the saved run would have had.
     public static func resume(from url: URL, train: ImageStore, validation: ImageStore?,
-                              files: TrainingFiles?, epochs: Int? = nil) throws -> Trainer {
+                              files: TrainingFiles?, epochs: Int? = nil,
+                              communicator: Communicator? = nil) throws -> Trainer {
         let file = try read(url)
         let meta = file.metadata
         func fail(_ problem: String) -> ModelFileError { ModelFileError(path: url.path, problem: problem) }
@@ -91,7 +93,7 @@ public enum TrainingState {
             throw fail("the saved run used \((progress.epochOrder.max() ?? 0) + 1)+ pictures, the data now has \(train.count): resume on the same data")
         }
         let trainer = Trainer(model: model, train: train, validation: validation, options: options, files: files,
-                              thresholds: nil, progress: progress, hooks: nil)
+                              thresholds: nil, progress: progress, hooks: nil, communicator: communicator)
         var optimizerState: [String: Tensor] = [:]
         for (name, t) in file.tensors where name.hasPrefix("optimizer/") { optimizerState[String(name.dropFirst(10))] = t }
         do { try trainer.loadOptimizerState(optimizerState) } catch { throw fail("damaged training state: \(error)") }

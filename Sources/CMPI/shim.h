@@ -1,0 +1,30 @@
+// OpenMPI's C interface behind plain functions: MPI_COMM_WORLD, MPI_FLOAT and MPI_SUM are macros
+// over addresses of globals, which Swift cannot import, so the calls Cluster makes are spelled
+// here once. The one Swift file that imports CMPI is Cluster/Communicator.swift.
+#include <mpi.h>
+
+static inline int cmpi_init(void) {
+    int provided = 0;
+    return MPI_Init_thread(NULL, NULL, MPI_THREAD_FUNNELED, &provided);
+}
+static inline int cmpi_finalize(void) { return MPI_Finalize(); }
+static inline int cmpi_rank(void) { int r = 0; MPI_Comm_rank(MPI_COMM_WORLD, &r); return r; }
+static inline int cmpi_size(void) { int s = 1; MPI_Comm_size(MPI_COMM_WORLD, &s); return s; }
+static inline int cmpi_barrier(void) { return MPI_Barrier(MPI_COMM_WORLD); }
+static inline void cmpi_abort(int code) { MPI_Abort(MPI_COMM_WORLD, code); }
+static inline int cmpi_allreduce_sum_float(float *values, int count) {
+    return MPI_Allreduce(MPI_IN_PLACE, values, count, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD);
+}
+static inline int cmpi_allreduce_sum_double(double *values, int count) {
+    return MPI_Allreduce(MPI_IN_PLACE, values, count, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
+}
+static inline int cmpi_allgather_int(int value, int *all) {
+    return MPI_Allgather(&value, 1, MPI_INT, all, 1, MPI_INT, MPI_COMM_WORLD);
+}
+static inline int cmpi_allgatherv_float(const float *local, int count, float *all, const int *counts,
+                                        const int *offsets) {
+    return MPI_Allgatherv(local, count, MPI_FLOAT, all, counts, offsets, MPI_FLOAT, MPI_COMM_WORLD);
+}
+static inline int cmpi_broadcast_bytes(void *bytes, int count, int root) {
+    return MPI_Bcast(bytes, count, MPI_BYTE, root, MPI_COMM_WORLD);
+}

@@ -1,0 +1,146 @@
+// The world of one MPI job. Started under mpirun (OpenMPI sets OMPI_COMM_WORLD_SIZE, PMIx sets
+// PMIX_RANK), `Communicator.world` initialises MPI once and every collective goes to the other
+// ranks; started any other way it is a single process and each collective returns its input,
+// with no MPI call, no start-up cost and no message. Errors inside MPI abort the whole job
+// (OpenMPI's default handler), so a rank that fails never leaves the others waiting.
+import CMPI
+import Foundation
+
+public final class Communicator: @unchecked Sendable {
+    /// This process's place in the job, 0 ..< size.
+    public let rank: Int
+    /// Processes in the job; 1 when not started by mpirun.
+    public let size: Int
+    /// Processes of the job on this machine (for the thread count).
+    public let localSize: Int
+
+    public var isDistributed: Bool { size > 1 }
+    /// Rank 0 writes the files and the log; the others stay silent.
+    public var isLeader: Bool { rank == 0 }
+
+    private let usesMPI: Bool
+    /// Bytes this process handed to collectives so far (what it sent, not what it received).
+    public private(set) var bytesSent = 0
+    /// Wall-clock seconds this process spent inside collectives so far (waiting included).
+    public private(set) var secondsInCollectives = 0.0
+
+    nonisolated(unsafe) private static var started: Communicator?
+
+    /// The job this process belongs to, started on first use.
+    public static var world: Communicator {
+        if let started { return started }
+        let world = Communicator(environment: ProcessInfo.processInfo.environment)
+        started = world
+        return world
+    }
+
+    /// True once `world` was asked for and runs MPI (so exits must finalize or abort).
+    public static var isRunningMPI: Bool { started?.usesMPI == true }
+
+    /// Whether `environment` is that of a process started by mpirun.
+    public static func isLaunchedByMPI(_ environment: [String: String]) -> Bool {
+        environment["OMPI_COMM_WORLD_SIZE"] != nil || environment["PMIX_RANK"] != nil
+    }
+
+    private init(environment: [String: String]) {
+        guard Self.isLaunchedByMPI(environment) else {
+            (rank, size, localSize, usesMPI) = (0, 1, 1, false)
+            return
+        }
+        let status = cmpi_init()
+        precondition(status == 0, "MPI_Init_thread failed with \(status)")
+        (rank, size, usesMPI) = (Int(cmpi_rank()), Int(cmpi_size()), true)
+        localSize = environment["OMPI_COMM_WORLD_LOCAL_SIZE"].flatMap(Int.init) ?? 1
+    }
+
+    /// Ends MPI after a job that went well; every rank must call it.
+    public func finalize() {
+        if usesMPI { _ = cmpi_finalize() }
+    }
+
+    /// Stops every rank of the job with `code` (a failure on one rank must not hang the rest).
+    public func abort(code: Int32) -> Never {
+        if usesMPI { cmpi_abort(code) }
+        exit(code)
+    }
+
+    public func barrier() {
+        if usesMPI { check(cmpi_barrier(), "MPI_Barrier") }
+    }
+
+    /// Replaces `values` on every rank by their element-wise sum over the ranks.
+    public func allReduceSum(_ values: inout [Float]) {
+        guard usesMPI, !values.isEmpty else { return }
+        bytesSent += values.count * MemoryLayout<Float>.size
+        timed { values.withUnsafeMutableBufferPointer { check(cmpi_allreduce_sum_float($0.baseAddress, Int32($0.count)), "MPI_Allreduce") } }
+    }
+
+    /// The sums over the ranks of `values`, in double precision (counters, statistics).
+    public func allReduceSum(_ values: [Double]) -> [Double] {
+        guard usesMPI, !values.isEmpty else { return values }
+        var values = values
+        bytesSent += values.count * MemoryLayout<Double>.size
+        timed { values.withUnsafeMutableBufferPointer { check(cmpi_allreduce_sum_double($0.baseAddress, Int32($0.count)), "MPI_Allreduce") } }
+        return values
+    }
+
+    /// True on every rank when `flag` is true on any rank.
+    public func any(_ flag: Bool) -> Bool {
+        allReduceSum([flag ? 1 : 0])[0] > 0
+    }
+
+    /// Every rank's `local` buffer, concatenated in rank order; the ranks may hand in different
+    /// lengths. The second value is each rank's count.
+    public func allGather(_ local: [Float]) -> (values: [Float], counts: [Int]) {
+        guard usesMPI else { return (local, [local.count]) }
+        var counts = [Int32](repeating: 0, count: size)
+        timed { check(cmpi_allgather_int(Int32(local.count), &counts), "MPI_Allgather") }
+        var offsets = [Int32](repeating: 0, count: size)
+        for r in 1..<max(1, size) { offsets[r] = offsets[r - 1] + counts[r - 1] }
+        var all = [Float](repeating: 0, count: Int(counts.reduce(0, +)))
+        bytesSent += local.count * MemoryLayout<Float>.size
+        timed {
+            local.withUnsafeBufferPointer { mine in
+                all.withUnsafeMutableBufferPointer { out in
+                    check(cmpi_allgatherv_float(mine.baseAddress, Int32(mine.count), out.baseAddress, counts, offsets),
+                          "MPI_Allgatherv")
+                }
+            }
+        }
+        return (all, counts.map(Int.init))
+    }
+
+    /// Rank `root`'s bytes on every rank; the others' `bytes` are replaced, whatever their length.
+    public func broadcast(_ bytes: inout [UInt8], from root: Int = 0) {
+        guard usesMPI else { return }
+        var length = [Int64(bytes.count)]
+        length.withUnsafeMutableBytes { check(cmpi_broadcast_bytes($0.baseAddress, Int32($0.count), Int32(root)), "MPI_Bcast") }
+        if rank != root { bytes = [UInt8](repeating: 0, count: Int(length[0])) } else { bytesSent += bytes.count }
+        bytes.withUnsafeMutableBytes { check(cmpi_broadcast_bytes($0.baseAddress, Int32($0.count), Int32(root)), "MPI_Bcast") }
+    }
+
+    /// The rows `0 ..< count` that rank `rank` owns when `count` rows are split as evenly as
+    /// possible over `size` ranks, the first ranks taking one more.
+    public static func share(of count: Int, rank: Int, size: Int) -> Range<Int> {
+        let base = count / size, extra = count % size
+        let start = rank * base + min(rank, extra)
+        return start..<(start + base + (rank < extra ? 1 : 0))
+    }
+
+    /// This rank's share of `count` rows.
+    public func share(of count: Int) -> Range<Int> { Self.share(of: count, rank: rank, size: size) }
+
+    private func timed(_ body: () -> Void) {
+        let start = DispatchTime.now().uptimeNanoseconds
+        body()
+        secondsInCollectives += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+    }
+
+    private func check(_ status: Int32, _ call: String) {
+        // MPI's default handler aborts the job before returning an error; this catches the rest.
+        if status != 0 {
+            FileHandle.standardError.write(Data("error: rank \(rank): \(call) failed with \(status)\n".utf8))
+            abort(code: 1)
+        }
+    }
+}

@@ -1,0 +1,122 @@
+// `mpirun -np 2 retrieve train …` under OpenMPI's real launcher trains the model one process
+// trains on the same global batches: the same loss at every step and the same final weights, up
+// to rounding. Rounding differs because each rank forwards half the batch (other GEMM shapes and
+// blockings), runs one thread instead of two, and the gradient is the sum of two partial sums
+// instead of one; AdamW divides by √v, so a parameter whose gradient is near zero may move by a
+// rounding's worth more or less. Hence the bounds: every step's loss within 1e-4 (of about 3),
+// the weights within 1e-5 of their norm overall and 1e-3 in any one value (one step moves a value
+// by at most the learning rate, 2e-3). A run that lost a rank's rows or averaged instead of
+// summing the gradients misses these by orders of magnitude. The architecture has no batch norm:
+// with batch norm each rank normalises by its own rows' statistics (docs/distributed.md).
+import Foundation
+import Neural
+import Testing
+
+@Suite(.serialized)
+struct DistributedTrainingTests {
+    static let run = ["--epochs", "2", "--image-size", "32", "--batch", "16", "--norm", "none", "--log-every", "1", "--json"]
+
+    @Test func twoRanksTrainTheModelOneProcessTrains() throws {
+        let folder = try CommandLineTool.folder("distributed")
+        let synth = try CommandLineTool.run(["synth", "--out", folder.appendingPathComponent("shapes").path,
+                                             "--count", "64", "--size", "32"])
+        #expect(synth.status == 0, "\(synth.all)")
+        let captions = folder.appendingPathComponent("shapes/captions.tsv").path
+        let one = folder.appendingPathComponent("one.safetensors"), two = folder.appendingPathComponent("two.safetensors")
+        let single = try CommandLineTool.run(["train", "--data", captions, "--out", one.path] + Self.run)
+        #expect(single.status == 0, "\(single.all)")
+        let job = try CommandLineTool.mpirun(ranks: 2, ["train", "--data", captions, "--out", two.path] + Self.run)
+        #expect(job.status == 0, "\(job.all)")
+        #expect(job.stderr.contains("distributed: 2 ranks"), "the job did not run as two ranks: \(job.stderr)")
+        #expect(job.stderr.contains("MB sent per step"), "\(job.stderr)")
+        // One summary: the second rank prints nothing.
+        let lines = job.stdout.split(separator: "\n")
+        #expect(lines.count == 1, "\(job.stdout)")
+        #expect((try JSON.object(String(lines.first ?? "")))["outcome"] as? String == "completed")
+
+        let a = try Self.losses(one), b = try Self.losses(two)
+        #expect(a.count >= 6 && a.map(\.step) == b.map(\.step), "steps \(a.map(\.step)) vs \(b.map(\.step))")
+        for (x, y) in zip(a, b) {
+            #expect(abs(x.loss - y.loss) <= 1e-4, "step \(x.step): loss \(x.loss) alone, \(y.loss) over two ranks")
+        }
+        let wa = try Safetensors.read(contentsOf: Self.last(one)).tensors
+        let wb = try Safetensors.read(contentsOf: Self.last(two)).tensors
+        #expect(wa.keys.sorted() == wb.keys.sorted())
+        var difference = 0.0, norm = 0.0, largest: (name: String, gap: Float) = ("", 0)
+        for (name, t) in wa {
+            guard let u = wb[name], u.shape == t.shape else { Issue.record("\(name) differs in shape"); continue }
+            for (x, y) in zip(t.data, u.data) {
+                difference += Double(x - y) * Double(x - y)
+                norm += Double(x) * Double(x)
+                if abs(x - y) > largest.gap { largest = (name, abs(x - y)) }
+            }
+        }
+        #expect((difference / norm).squareRoot() <= 1e-5, "weights differ by \((difference / norm).squareRoot()) of their norm")
+        #expect(largest.gap <= 1e-3, "\(largest.name) differs by \(largest.gap)")
+        #expect(norm > 0)
+    }
+
+    @Test func aRunSavedByOneProcessResumesOnTwoRanks() throws {
+        // One epoch alone, then the second epoch resumed twice from the same saved state: alone
+        // and over two ranks. The state holds no rank count; the two ends agree as above.
+        let folder = try CommandLineTool.folder("distributed-resume")
+        _ = try CommandLineTool.run(["synth", "--out", folder.path, "--count", "64", "--size", "32"])
+        let captions = folder.appendingPathComponent("captions.tsv").path
+        let settings = ["--image-size", "32", "--batch", "16", "--norm", "none", "--log-every", "1"]
+        let alone = folder.appendingPathComponent("alone.safetensors"), two = folder.appendingPathComponent("two.safetensors")
+        let first = try CommandLineTool.run(["train", "--data", captions, "--out", alone.path, "--epochs", "1"] + settings)
+        #expect(first.status == 0, "\(first.all)")
+        for suffix in ["safetensors", "last.safetensors", "state.safetensors", "metrics.jsonl"] {
+            try FileManager.default.copyItem(at: alone.deletingPathExtension().appendingPathExtension(suffix),
+                                             to: two.deletingPathExtension().appendingPathExtension(suffix))
+        }
+        let resumed = try CommandLineTool.run(["train", "--data", captions, "--out", alone.path, "--epochs", "2", "--resume"] + settings)
+        let job = try CommandLineTool.mpirun(ranks: 2, ["train", "--data", captions, "--out", two.path, "--epochs", "2", "--resume"] + settings)
+        #expect(resumed.status == 0 && job.status == 0, "\(resumed.all)\n\(job.all)")
+        #expect(job.stderr.contains("resuming at step") && job.stderr.contains("distributed: 2 ranks"), "\(job.stderr)")
+        let a = try Self.losses(alone), b = try Self.losses(two)
+        #expect(a.count == b.count && a.count > 3)
+        for (x, y) in zip(a, b) { #expect(abs(x.loss - y.loss) <= 1e-4, "step \(x.step): \(x.loss) vs \(y.loss)") }
+        let wa = try Safetensors.read(contentsOf: Self.last(alone)).tensors, wb = try Safetensors.read(contentsOf: Self.last(two)).tensors
+        let gap = wa.map { name, t in zip(t.data, wb[name]?.data ?? []).map { abs($0 - $1) }.max() ?? .infinity }.max() ?? .infinity
+        #expect(gap <= 1e-3, "weights differ by up to \(gap)")
+    }
+
+    @Test func aBatchNormRunTrainsAndSaysHowItDiffers() throws {
+        let folder = try CommandLineTool.folder("distributed-batchnorm")
+        _ = try CommandLineTool.run(["synth", "--out", folder.path, "--count", "32", "--size", "32"])
+        let model = folder.appendingPathComponent("m.safetensors")
+        let job = try CommandLineTool.mpirun(ranks: 2, ["train", "--data", folder.appendingPathComponent("captions.tsv").path,
+                                                        "--out", model.path, "--epochs", "1", "--image-size", "32", "--batch", "8"])
+        #expect(job.status == 0, "\(job.all)")
+        #expect(job.stderr.contains("note: batch norm normalises each rank's 4 pictures by their own statistics"), "\(job.stderr)")
+        #expect(try Safetensors.read(contentsOf: model).tensors.keys.contains { $0.hasSuffix("running_var") })
+    }
+
+    @Test func anErrorOnTheRanksEndsTheJobWithItsLine() throws {
+        // Both ranks start MPI, then find one picture: the job ends with the error, not a hang.
+        let folder = try CommandLineTool.folder("distributed-error")
+        _ = try CommandLineTool.run(["synth", "--out", folder.path, "--count", "8", "--size", "32"])
+        let captions = try String(contentsOf: folder.appendingPathComponent("captions.tsv"), encoding: .utf8)
+        let one = folder.appendingPathComponent("one.tsv")
+        try Data((captions.split(separator: "\n").first.map { $0 + "\n" } ?? "").utf8).write(to: one)
+        let job = try CommandLineTool.mpirun(ranks: 2, ["train", "--data", one.path, "--out", folder.appendingPathComponent("m.safetensors").path,
+                                                        "--image-size", "32"])
+        #expect(job.status == 1, "\(job.all)")
+        #expect(job.stderr.contains("error: \(one.path): only one training picture could be read"), "\(job.stderr)")
+    }
+
+    static func last(_ model: URL) -> URL {
+        model.deletingPathExtension().appendingPathExtension("last.safetensors")
+    }
+
+    /// The loss of every logged step, in order, from the run's metrics file.
+    static func losses(_ model: URL) throws -> [(step: Int, loss: Double)] {
+        let metrics = model.deletingPathExtension().appendingPathExtension("metrics.jsonl")
+        return try String(contentsOf: metrics, encoding: .utf8).split(separator: "\n").compactMap { line in
+            let record = try JSON.object(String(line))
+            guard record["kind"] as? String == "step", let step = record["step"] as? Int, let loss = record["loss"] as? Double else { return nil }
+            return (step, loss)
+        }
+    }
+}
