@@ -182,7 +182,8 @@ public enum IndexFile {
     static func write(_ contents: IndexContents, to url: URL, interrupt: ((Int) throws -> Void)?) throws {
         let s = contents.storage
         let n = s.count, d = s.dimension
-        var sections = [[UInt8]](repeating: [], count: sectionCount)
+        // Large sections (links, list ids) are emitted from their storage, not copied.
+        var sections = [any ContiguousBytes](repeating: [UInt8](), count: sectionCount)
         var listCount = 0
         var storageKind: UInt32 = 0
         if case .ivf(let ivf) = s {
@@ -190,7 +191,7 @@ public enum IndexFile {
             listCount = ivf.listCount
             sections[1] = bytes(of: ivf.centroids.data)
             sections[2] = bytes(of: ivf.listOffsets.map(Int64.init))
-            sections[3] = ivf.listIDs.withUnsafeBufferPointer { Array(UnsafeRawBufferPointer($0)) }
+            sections[3] = ivf.listIDs
         } else if case .graph(let graph) = s {
             storageKind = 2
             (sections[1], sections[2], sections[3]) = graphSections(graph)
@@ -205,7 +206,7 @@ public enum IndexFile {
             precondition(rows.count == n * d * (s.quantizer == nil ? 4 : 1), "IndexFile.write: row bytes \(rows.count)")
             sections[8] = bytes(of: RowBlocks.checksums(of: rows, blockSize: rowBlockSize).map(\.littleEndian))
             // Offsets: rows first, then the other sections.
-            var offsets = [Int](repeating: 0, count: sectionCount), lengths = sections.map(\.count)
+            var offsets = [Int](repeating: 0, count: sectionCount), lengths = sections.map { $0.withUnsafeBytes(\.count) }
             lengths[0] = rows.count
             var cursor = headerSize
             for i in 0..<sectionCount {
@@ -267,15 +268,13 @@ public enum IndexFile {
 
     /// A graph's sections 1–3: its parameters, upper offsets and layers; its layer-0 lists; its
     /// upper lists.
-    static func graphSections(_ g: GraphIndex) -> ([UInt8], [UInt8], [UInt8]) {
+    static func graphSections(_ g: GraphIndex) -> ([UInt8], any ContiguousBytes, any ContiguousBytes) {
         var head = ByteWriter()
         head.u32(UInt32(g.neighbors)); head.u32(UInt32(g.efConstruction))
         head.u32(UInt32(bitPattern: g.entryPoint)); head.u32(UInt32(g.efSearch)); head.u64(g.seed)
         head.raw(bytes(of: g.upperOffset.map(\.littleEndian)))
         head.raw(g.levels)
-        let links0 = g.links0.withUnsafeBufferPointer { Array(UnsafeRawBufferPointer($0)) }
-        let upper = g.upper.withUnsafeBufferPointer { Array(UnsafeRawBufferPointer($0)) }
-        return (head.bytes, links0, upper)
+        return (head.bytes, g.links0, g.upper)
     }
 
     static func bytes<T: BitwiseCopyable>(of values: [T]) -> [UInt8] {

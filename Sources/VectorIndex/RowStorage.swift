@@ -1,6 +1,7 @@
 // Contiguous storage for index data (Float rows, UInt8 codes, Int64 ids) that is either an
 // owned array or a borrowed buffer kept alive by an owner object (a memory-mapped file), so
 // opening an index does not copy its rows. Mutation of borrowed storage copies it first.
+import Foundation
 
 /// Elements either owned or borrowed from `owner`'s memory; reads never copy.
 public struct RowStorage<Element: BitwiseCopyable>: @unchecked Sendable {
@@ -75,5 +76,12 @@ public struct RowStorage<Element: BitwiseCopyable>: @unchecked Sendable {
         owned = []
         borrowed = nil
         owner = nil
+    }
+}
+
+/// Its bytes as they lie, so a file writer can emit a section straight from the storage.
+extension RowStorage: ContiguousBytes {
+    public func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try withBuffer { try body(UnsafeRawBufferPointer($0)) }
     }
 }
