@@ -30,19 +30,8 @@ public struct PairScores {
     /// Calls `body(caption, own score, scores of all pictures)` for every caption in order;
     /// the buffer holds N scores and is valid only during the call.
     public func forEachCaption(blockSize: Int = 512, _ body: (Int, Float, UnsafeBufferPointer<Float>) -> Void) {
-        let n = images.shape[0], m = captions.shape[0], d = images.shape[1]
-        var start = 0
-        while start < m {
-            let count = min(blockSize, m - start)
-            let block = Tensor(shape: [count, d], data: Array(captions.data[(start * d)..<((start + count) * d)]))
-            let scores = matmul(block, images, transposeB: true)
-            scores.withUnsafeBufferPointer { s in
-                for c in 0..<count {
-                    let row = UnsafeBufferPointer(rebasing: s[(c * n)..<((c + 1) * n)])
-                    body(start + c, row[imageOfCaption[start + c]], row)
-                }
-            }
-            start += count
+        forEachCaptionScores(captions: captions, images: images, blockSize: blockSize) { c, row in
+            body(c, row[imageOfCaption[c]], row)
         }
     }
 

@@ -98,46 +98,24 @@ public enum RecallEvaluator {
         var textStandings = [(ahead: Int, tied: Int)](repeating: (0, 0), count: m)
         // The score of each caption with its own image, for the image→text pass.
         var ownScores = [Float](repeating: 0, count: m)
-        let d = images.shape[1]
-        var start = 0
-        while start < m {
-            let count = min(blockSize, m - start)
-            let block = Tensor(shape: [count, d], data: Array(captions.data[(start * d)..<((start + count) * d)]))
-            let scores = matmul(block, images, transposeB: true)  // (count, n)
-            scores.withUnsafeBufferPointer { s in
-                for c in 0..<count {
-                    let truth = imageOfCaption[start + c]
-                    let row = s.baseAddress! + c * n
-                    let own = row[truth]
-                    ownScores[start + c] = own
-                    var ahead = 0, tied = 0
-                    for i in 0..<n where i != truth {
-                        if row[i] > own { ahead += 1 } else if row[i] == own { tied += 1 }
-                    }
-                    textStandings[start + c] = (ahead, tied)
-                }
+        forEachCaptionScores(captions: captions, images: images, blockSize: blockSize) { c, row in
+            let truth = imageOfCaption[c], own = row[truth]
+            ownScores[c] = own
+            var ahead = 0, tied = 0
+            for i in 0..<n where i != truth {
+                if row[i] > own { ahead += 1 } else if row[i] == own { tied += 1 }
             }
-            start += count
+            textStandings[c] = (ahead, tied)
         }
         // Image→text: for image i, how many captions of other images score at least its best own caption.
         var bestOwn = [Float](repeating: -.infinity, count: n)
         for c in 0..<m { bestOwn[imageOfCaption[c]] = max(bestOwn[imageOfCaption[c]], ownScores[c]) }
-        start = 0
         var ahead = [Int](repeating: 0, count: n), tied = [Int](repeating: 0, count: n)
-        while start < m {
-            let count = min(blockSize, m - start)
-            let block = Tensor(shape: [count, d], data: Array(captions.data[(start * d)..<((start + count) * d)]))
-            let scores = matmul(block, images, transposeB: true)
-            scores.withUnsafeBufferPointer { s in
-                for c in 0..<count {
-                    let truth = imageOfCaption[start + c]
-                    let row = s.baseAddress! + c * n
-                    for i in 0..<n where i != truth {
-                        if row[i] > bestOwn[i] { ahead[i] += 1 } else if row[i] == bestOwn[i] { tied[i] += 1 }
-                    }
-                }
+        forEachCaptionScores(captions: captions, images: images, blockSize: blockSize) { c, row in
+            let truth = imageOfCaption[c]
+            for i in 0..<n where i != truth {
+                if row[i] > bestOwn[i] { ahead[i] += 1 } else if row[i] == bestOwn[i] { tied[i] += 1 }
             }
-            start += count
         }
         let ranked = (0..<n).filter { bestOwn[$0] > -.infinity }
         let imageStandings = ranked.map { (ahead: ahead[$0], tied: tied[$0]) }
