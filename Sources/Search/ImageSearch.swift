@@ -40,6 +40,12 @@ public struct SearchOptions: Sendable {
     /// no effect without a calibrated model).
     public var minLikelihood: Double? = nil
     public init() {}
+
+    /// Sets the cut as the CLI and the API take it: none with `all`, else `asked` or the
+    /// default `ScoreCalibration.likelyThreshold`.
+    public mutating func cutLikelihood(all: Bool, asked: Double?) {
+        minLikelihood = all ? nil : asked ?? ScoreCalibration.likelyThreshold
+    }
 }
 
 /// An opened index with its model.

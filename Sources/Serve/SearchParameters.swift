@@ -87,7 +87,7 @@ struct SearchParameters: Equatable {
         o.minScore = minScore
         o.dedup = dedup
         o.exact = exact
-        o.minLikelihood = all ? nil : minLikelihood ?? ScoreCalibration.likelyThreshold
+        o.cutLikelihood(all: all, asked: minLikelihood)
         return o
     }
 

@@ -100,7 +100,7 @@ struct QueryCommand: ParsableCommand {
         options.exact = exact
         options.nprobe = nprobe
         options.ef = ef
-        options.minLikelihood = all ? nil : minLikelihood ?? ScoreCalibration.likelyThreshold
+        options.cutLikelihood(all: all, asked: minLikelihood)
         return options
     }
 
