@@ -21,6 +21,9 @@ static inline int cmpi_allreduce_sum_double(double *values, int count) {
 static inline int cmpi_allgather_int(int value, int *all) {
     return MPI_Allgather(&value, 1, MPI_INT, all, 1, MPI_INT, MPI_COMM_WORLD);
 }
+static inline int cmpi_allgather_double(const double *local, int count, double *all) {
+    return MPI_Allgather(local, count, MPI_DOUBLE, all, count, MPI_DOUBLE, MPI_COMM_WORLD);
+}
 static inline int cmpi_allgatherv_float(const float *local, int count, float *all, const int *counts,
                                         const int *offsets) {
     return MPI_Allgatherv(local, count, MPI_FLOAT, all, counts, offsets, MPI_FLOAT, MPI_COMM_WORLD);

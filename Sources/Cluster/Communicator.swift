@@ -110,6 +110,22 @@ public final class Communicator: @unchecked Sendable {
         return (all, counts.map(Int.init))
     }
 
+    /// Every rank's `local` values, all of one length, concatenated in rank order (per-channel
+    /// statistics: the same figures, in the same order, on every rank).
+    public func allGather(_ local: [Double]) -> [Double] {
+        guard usesMPI else { return local }
+        var all = [Double](repeating: 0, count: local.count * size)
+        bytesSent += local.count * MemoryLayout<Double>.size
+        timed {
+            local.withUnsafeBufferPointer { mine in
+                all.withUnsafeMutableBufferPointer { out in
+                    check(cmpi_allgather_double(mine.baseAddress, Int32(mine.count), out.baseAddress), "MPI_Allgather")
+                }
+            }
+        }
+        return all
+    }
+
     /// Rank `root`'s bytes on every rank; the others' `bytes` are replaced, whatever their length.
     public func broadcast(_ bytes: inout [UInt8], from root: Int = 0) {
         guard usesMPI else { return }

@@ -32,12 +32,8 @@ enum Distributed {
 
     static func planLine(_ trainer: Trainer, _ world: Communicator) -> String {
         let batch = trainer.options.batchSize
-        var line = "distributed: \(world.size) ranks × \(Threads.count) \(Threads.count == 1 ? "thread" : "threads"); each prepares and forwards about \(batch / world.size) of every \(batch) pairs and sees the loss of all of them"
-        // Per-rank statistics are the one way such a run differs from one process's.
-        if trainer.model.configuration.normalization == .batch {
-            line += "\nnote: batch norm normalises each rank's \(batch / world.size) pictures by their own statistics, so this run is not the one a single process would make (--norm none or --arch reference trains the same model as one process, up to rounding)"
-        }
-        return line
+        let synchronised = trainer.model.configuration.normalization == .batch ? " (batch norm synchronised over the ranks)" : ""
+        return "distributed: \(world.size) ranks × \(Threads.count) \(Threads.count == 1 ? "thread" : "threads"); each prepares and forwards about \(batch / world.size) of every \(batch) pairs and sees the loss of all of them\(synchronised)"
     }
 
     /// What the leader sent per step and how long the collectives took (waiting for the other

@@ -148,21 +148,14 @@ final class ChunkMoments: @unchecked Sendable {
         rows[slot] = count
     }
 
-    /// The batch's mean and biased variance per channel, and its number of rows.
-    func combined() -> (mean: [Double], variance: [Double], rows: Int) {
+    /// The batch's moments per channel, merged in chunk order.
+    func combined() -> ChannelMoments {
         let c = channels
-        var mean = [Double](repeating: 0, count: c), m2 = [Double](repeating: 0, count: c)
-        var n = 0
+        var result = ChannelMoments(channels: c)
         for slot in 0..<slots where rows[slot] > 0 {
-            let nb = rows[slot], mb = sums + slot * 2 * c, m2b = mb + c
-            let total = n + nb
-            for j in 0..<c {
-                let delta = mb[j] - mean[j]
-                mean[j] += delta * Double(nb) / Double(total)
-                m2[j] += m2b[j] + delta * delta * Double(n) * Double(nb) / Double(total)
-            }
-            n = total
+            let mean = sums + slot * 2 * c
+            result.merge(rows: rows[slot], mean: mean, squaredDeviations: mean + c)
         }
-        return (mean, m2.map { $0 / Double(max(1, n)) }, n)
+        return result
     }
 }

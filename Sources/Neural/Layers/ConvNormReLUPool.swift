@@ -10,6 +10,8 @@
 // Backward needs x̂ everywhere (the batch mean couples every position), so training keeps the
 // convolution's output; evaluation does not. The math is that of the separate layers, except
 // that a tie made by rounding (or by γ = 0) sends the gradient to the raw extreme, not the first.
+// With a `statisticsGroup`, the batch is the group's: its members' moments are merged before
+// normalising and its gradient sums added before the mean terms (BatchStatisticsGroup.swift).
 
 /// y (B, Ho/p, Wo/p, C) = maxpool_p(relu(batchnorm(conv(x)))); with `poolSize` 1, no pooling.
 public final class ConvNormReLUPool: Layer, BufferedModule {
@@ -19,6 +21,10 @@ public final class ConvNormReLUPool: Layer, BufferedModule {
     public let norm: BatchNorm2D
     /// Pooling window and stride; 1 means no pooling.
     public let poolSize: Int
+    /// The processes that forward the other parts of this batch (synchronised batch norm); nil
+    /// normalises by this process's rows alone. Evaluation copies have none: they use the
+    /// running statistics.
+    public var statisticsGroup: (any BatchStatisticsGroup)?
 
     /// The convolution's output, kept in training for backward (x̂ is rebuilt from it).
     private var preActivation = Tensor(zeros: [0])
@@ -88,12 +94,14 @@ public final class ConvNormReLUPool: Layer, BufferedModule {
             }
         }
         if training {
-            let (m, variance, rows) = moments.combined()
+            let local = moments.combined()
+            let batchMoments = statisticsGroup.map { local.merged(over: $0) } ?? local
+            let m = batchMoments.mean, variance = batchMoments.variance
             for j in 0..<c {
                 mean[j] = Float(m[j])
                 inverseStd[j] = 1 / (Float(variance[j]) + norm.epsilon).squareRoot()
             }
-            norm.updateRunningStatistics(mean: m.map { Float($0) }, variance: variance.map { Float($0) }, rows: rows)
+            norm.updateRunningStatistics(mean: m.map { Float($0) }, variance: variance.map { Float($0) }, rows: batchMoments.rows)
         } else {
             for j in 0..<c {
                 mean[j] = norm.runningMean.value[j]
@@ -125,16 +133,29 @@ public final class ConvNormReLUPool: Layer, BufferedModule {
             norm.bias.gradient[j] += Float(sumDy[j])
             norm.weight.gradient[j] += Float(sumDyXhat[j])
         }
-        // dx = γ/σ · (dy − mean(dy) − x̂·mean(dy·x̂)) in training, γ/σ · dy in evaluation.
-        let n = Double(dy.shape[0] * g.pixelsPerImage)
+        // dx = γ/σ · (dy − mean(dy) − x̂·mean(dy·x̂)) in training, γ/σ · dy in evaluation; the
+        // means are over the group's batch (γ's and β's gradients above stay this process's
+        // part: the trainer sums them over the group with every other gradient).
+        var n = Double(dy.shape[0] * g.pixelsPerImage), batchSumDy = sumDy, batchSumDyXhat = sumDyXhat
+        if training, let group = statisticsGroup {
+            let all = group.allGather([n] + sumDy + sumDyXhat)
+            (n, batchSumDy, batchSumDyXhat) = (0, [Double](repeating: 0, count: c), [Double](repeating: 0, count: c))
+            for base in stride(from: 0, to: all.count, by: 1 + 2 * c) {
+                n += all[base]
+                for j in 0..<c {
+                    batchSumDy[j] += all[base + 1 + j]
+                    batchSumDyXhat[j] += all[base + 1 + c + j]
+                }
+            }
+        }
         let terms = ChannelRows(rows: 3)
         terms.reserve(channels: c)
         let scale = terms[0], meanDy = terms[1], meanDyXhat = terms[2]
         let mean = statistics[0], inverseStd = statistics[1], gamma = statistics[2]
         for j in 0..<c {
             scale[j] = gamma[j] * inverseStd[j]
-            meanDy[j] = training ? Float(sumDy[j] / n) : 0
-            meanDyXhat[j] = training ? Float(sumDyXhat[j] / n) : 0
+            meanDy[j] = training ? Float(batchSumDy[j] / n) : 0
+            meanDyXhat[j] = training ? Float(batchSumDyXhat[j] / n) : 0
         }
         return preActivation.withUnsafeBufferPointer { px in
             winners.withUnsafeBufferPointer { pw in

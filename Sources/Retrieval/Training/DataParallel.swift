@@ -4,14 +4,25 @@
 // the same figure everywhere) and its gradient with respect to all embeddings, and back-propagates
 // only its own rows. The parameter gradients are then summed over the ranks in one buffer
 // before clipping, so clipping and AdamW see the global gradient and every rank takes the same
-// step. Batch norm still normalises each rank's rows with their own statistics (docs/distributed.md);
-// its running statistics are averaged with the gradients so the ranks hold one model.
+// step. Batch norm is synchronised: each normalising block merges the ranks' batch statistics
+// in forward and their gradient sums in backward, so it normalises by the whole batch as one
+// process would; the running statistics (then the same on every rank) are averaged with the
+// gradients all the same, so the ranks hold one model whatever rounding does.
 import Cluster
 import Foundation
 import Neural
+import Vision
+
+extension Communicator: BatchStatisticsGroup {}
 
 struct DataParallel {
     let communicator: Communicator
+
+    /// Joins the image tower's normalising blocks to the job's ranks.
+    init(communicator: Communicator, model: DualEncoder) {
+        self.communicator = communicator
+        for case let block as ConvNormReLUPool in model.image.network.layers { block.statisticsGroup = communicator }
+    }
 
     /// The whole batch's image and text embeddings, every rank's rows in rank order, and the
     /// rows that are this rank's.

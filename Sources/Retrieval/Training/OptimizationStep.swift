@@ -50,7 +50,7 @@ public struct OptimizationStep {
         (self.model, self.optimizer, self.loss, self.clipNorm) = (model, optimizer, loss, clipNorm)
         self.layers = layers ?? ParameterGroup.byNamePrefix(model.parameters, depth: 2)
         self.hooks = hooks
-        parallel = communicator.flatMap { $0.isDistributed ? DataParallel(communicator: $0) : nil }
+        parallel = communicator.flatMap { $0.isDistributed ? DataParallel(communicator: $0, model: model) : nil }
     }
 
     /// (R, S, S, 3) pictures and their captions, pair i being (images[i], text row i): the whole
