@@ -28,6 +28,10 @@ static inline int cmpi_allgatherv_float(const float *local, int count, float *al
                                         const int *offsets) {
     return MPI_Allgatherv(local, count, MPI_FLOAT, all, counts, offsets, MPI_FLOAT, MPI_COMM_WORLD);
 }
+static inline int cmpi_allgatherv_int(const int *local, int count, int *all, const int *counts,
+                                      const int *offsets) {
+    return MPI_Allgatherv(local, count, MPI_INT, all, counts, offsets, MPI_INT, MPI_COMM_WORLD);
+}
 static inline int cmpi_broadcast_bytes(void *bytes, int count, int root) {
     return MPI_Bcast(bytes, count, MPI_BYTE, root, MPI_COMM_WORLD);
 }

@@ -92,18 +92,31 @@ public final class Communicator: @unchecked Sendable {
     /// Every rank's `local` buffer, concatenated in rank order; the ranks may hand in different
     /// lengths. The second value is each rank's count.
     public func allGather(_ local: [Float]) -> (values: [Float], counts: [Int]) {
+        allGatherVarying(local) { check(cmpi_allgatherv_float($0, $1, $2, $3, $4), "MPI_Allgatherv") }
+    }
+
+    /// Every rank's `local` integers (row numbers, say), concatenated in rank order, with each
+    /// rank's count; the ranks may hand in different lengths.
+    public func allGather(_ local: [Int32]) -> (values: [Int32], counts: [Int]) {
+        allGatherVarying(local) { check(cmpi_allgatherv_int($0, $1, $2, $3, $4), "MPI_Allgatherv") }
+    }
+
+    /// Gathers the lengths, then the buffers with `gatherv(local, count, all, counts, offsets)`.
+    private func allGatherVarying<Element: Numeric>(
+        _ local: [Element],
+        _ gatherv: (UnsafePointer<Element>?, Int32, UnsafeMutablePointer<Element>?, UnsafePointer<Int32>, UnsafePointer<Int32>) -> Void
+    ) -> (values: [Element], counts: [Int]) {
         guard usesMPI else { return (local, [local.count]) }
         var counts = [Int32](repeating: 0, count: size)
         timed { check(cmpi_allgather_int(Int32(local.count), &counts), "MPI_Allgather") }
         var offsets = [Int32](repeating: 0, count: size)
         for r in 1..<max(1, size) { offsets[r] = offsets[r - 1] + counts[r - 1] }
-        var all = [Float](repeating: 0, count: Int(counts.reduce(0, +)))
-        bytesSent += local.count * MemoryLayout<Float>.size
+        var all = [Element](repeating: 0, count: Int(counts.reduce(0, +)))
+        bytesSent += local.count * MemoryLayout<Element>.size
         timed {
             local.withUnsafeBufferPointer { mine in
                 all.withUnsafeMutableBufferPointer { out in
-                    check(cmpi_allgatherv_float(mine.baseAddress, Int32(mine.count), out.baseAddress, counts, offsets),
-                          "MPI_Allgatherv")
+                    gatherv(mine.baseAddress, Int32(mine.count), out.baseAddress, counts, offsets)
                 }
             }
         }

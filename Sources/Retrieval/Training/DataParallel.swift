@@ -54,21 +54,43 @@ struct DataParallel {
 
     /// Replaces every gradient of `parameters` by its sum over the ranks and every value of
     /// `buffers` (batch norm's running statistics, updated by this step's forward) by its mean,
-    /// in one exchange, so every rank clips, steps, evaluates and saves the same model. A sparse
-    /// table's gradient is dense afterwards (other ranks touched other rows), so it is marked
-    /// dense and its next zeroing clears all of it.
+    /// so every rank clips, steps, evaluates and saves the same model. A sparse table (an
+    /// embedding's `touchedRows`) sends only the rows some rank touched: the ranks first gather
+    /// their row numbers, then sum those rows with every dense gradient in one exchange. Its
+    /// touched rows become that union, the rows one process on the whole batch would touch.
     func exchange(gradients parameters: [Parameter], averaging buffers: [Parameter]) {
+        let sparseRows = touchedRowsOfAnyRank(parameters)
+        var total = buffers.reduce(0) { $0 + $1.value.count }
+        for (p, rows) in zip(parameters, sparseRows) { total += rows.map { $0.count * p.gradient.columns } ?? p.gradient.count }
         var flat: [Float] = []
-        flat.reserveCapacity(parameters.reduce(0) { $0 + $1.gradient.count } + buffers.reduce(0) { $0 + $1.value.count })
-        for p in parameters { flat += p.gradient.data }
+        flat.reserveCapacity(total)
+        for (p, rows) in zip(parameters, sparseRows) {
+            guard let rows else { flat += p.gradient.data; continue }
+            let width = p.gradient.columns
+            p.gradient.withUnsafeBufferPointer { g in
+                for r in rows { flat.append(contentsOf: UnsafeBufferPointer(rebasing: g[(r * width)..<((r + 1) * width)])) }
+            }
+        }
         for b in buffers { flat += b.value.data }
         communicator.allReduceSum(&flat)
         var offset = 0
-        for p in parameters {
-            let n = p.gradient.count
-            p.gradient.replaceData(Array(flat[offset..<(offset + n)]))
-            p.touchedRows = nil
-            offset += n
+        for (p, rows) in zip(parameters, sparseRows) {
+            guard let rows else {
+                let n = p.gradient.count
+                p.gradient.replaceData(Array(flat[offset..<(offset + n)]))
+                offset += n
+                continue
+            }
+            let width = p.gradient.columns
+            p.gradient.withUnsafeMutableBufferPointer { g in
+                flat.withUnsafeBufferPointer { sums in
+                    for r in rows {
+                        (g.baseAddress! + r * width).update(from: sums.baseAddress! + offset, count: width)
+                        offset += width
+                    }
+                }
+            }
+            p.touchedRows = Set(rows)
         }
         let scale = 1 / Float(communicator.size)
         for b in buffers {
@@ -76,5 +98,34 @@ struct DataParallel {
             b.value.replaceData(flat[offset..<(offset + n)].map { $0 * scale })
             offset += n
         }
+    }
+
+    /// For each sparse table of `parameters`, the rows any rank touched, ascending (the same
+    /// list on every rank); nil for dense gradients. One gather of every table's row numbers,
+    /// each table's list led by its length.
+    private func touchedRowsOfAnyRank(_ parameters: [Parameter]) -> [[Int]?] {
+        let tables = parameters.indices.filter { parameters[$0].touchedRows != nil }
+        guard !tables.isEmpty else { return parameters.map { _ in nil } }
+        var mine: [Int32] = []
+        for t in tables {
+            let rows = parameters[t].touchedRows!
+            mine.append(Int32(rows.count))
+            mine += rows.map { Int32($0) }
+        }
+        let (all, counts) = communicator.allGather(mine)
+        var union = [Set<Int>](repeating: [], count: tables.count)
+        var offset = 0
+        for count in counts {
+            let end = offset + count
+            for t in tables.indices {
+                let n = Int(all[offset])
+                union[t].formUnion(all[(offset + 1)..<(offset + 1 + n)].lazy.map { Int($0) })
+                offset += 1 + n
+            }
+            precondition(offset == end, "a rank's touched rows do not match its tables")
+        }
+        var result = [[Int]?](repeating: nil, count: parameters.count)
+        for (t, p) in tables.enumerated() { result[p] = union[t].sorted() }
+        return result
     }
 }
