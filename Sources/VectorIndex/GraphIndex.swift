@@ -121,6 +121,7 @@ final class GraphWorkspace {
     private var candidates: [rk_hit]
     private var results: [rk_hit]
     private var generation: UInt32 = 0
+    /// The hits of a search, or an insertion's scratch.
     private var out: [rk_hit] = []
 
     init(nodes: Int, capacity: Int) {
@@ -132,26 +133,43 @@ final class GraphWorkspace {
     /// The beam of width `ef` at `layer` from `entries`: the hits, best first.
     func search(_ graph: UnsafePointer<rk_graph>, _ q: UnsafePointer<Float>, entries: [rk_hit], ef: Int,
                 layer: Int) -> ArraySlice<rk_hit> {
-        if out.count < ef { out = [rk_hit](repeating: rk_hit(), count: ef) }
+        let n = withCView(ef: ef, scratch: ef) { w, out in
+            entries.withUnsafeBufferPointer { e in
+                rk_graph_search(graph, w, q, e.baseAddress, e.count, ef, Int32(layer), out)
+            }
+        }
+        return out[0..<n]
+    }
+
+    /// Links `node` into the graph `builder` grows (GraphIndex+Build.swift).
+    func insert(_ node: Int32, _ graph: UnsafePointer<rk_graph>, _ builder: UnsafePointer<rk_graph_builder>) {
+        let ef = builder.pointee.ef_construction
+        withCView(ef: ef, scratch: rk_graph_insert_scratch(ef, builder.pointee.neighbors)) { w, scratch in
+            rk_graph_insert(graph, builder, w, scratch, node)
+        }
+    }
+
+    /// The C view of this scratch, its heaps grown for a beam of `ef` and `out` to `scratch`
+    /// hits; the visited stamps' generation carries over to the next call.
+    private func withCView<R>(ef: Int, scratch: Int,
+                              _ body: (UnsafeMutablePointer<rk_graph_workspace>, UnsafeMutablePointer<rk_hit>) -> R) -> R {
+        if out.count < scratch { out = [rk_hit](repeating: rk_hit(), count: scratch) }
         if candidates.count < ef + 300 {
             candidates = [rk_hit](repeating: rk_hit(), count: ef + 300)
             results = candidates
         }
         let nodes = visited.count, capacity = candidates.count
-        let n = visited.withUnsafeMutableBufferPointer { v in
+        return visited.withUnsafeMutableBufferPointer { v in
             candidates.withUnsafeMutableBufferPointer { c in
                 results.withUnsafeMutableBufferPointer { r in
                     out.withUnsafeMutableBufferPointer { o in
                         var w = rk_graph_workspace(visited: v.baseAddress, generation: generation, nodes: nodes,
                                                    candidates: c.baseAddress, results: r.baseAddress, capacity: capacity)
                         defer { generation = w.generation }
-                        return entries.withUnsafeBufferPointer { e in
-                            rk_graph_search(graph, &w, q, e.baseAddress, e.count, ef, Int32(layer), o.baseAddress)
-                        }
+                        return body(&w, o.baseAddress!)
                     }
                 }
             }
         }
-        return out[0..<n]
     }
 }

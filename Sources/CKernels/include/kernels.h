@@ -88,6 +88,30 @@ int32_t rk_graph_greedy(const rk_graph *g, const float *q, int32_t entry, float 
 ptrdiff_t rk_graph_search(const rk_graph *g, rk_graph_workspace *w, const float *q,
                           const rk_hit *entries, ptrdiff_t entry_count, ptrdiff_t ef, int layer, rk_hit *out);
 
+/// What inserting into a graph writes: the lists (the writable `links0`/`upper` of the
+/// `rk_graph`, whose `locks` must be set), each node's top layer, and the entry point with its
+/// own lock word.
+typedef struct {
+    int32_t *links0;
+    int32_t *upper;
+    const uint8_t *levels;
+    int32_t *entry;
+    int32_t *entry_lock;
+    ptrdiff_t neighbors;
+    ptrdiff_t ef_construction;
+} rk_graph_builder;
+
+/// Room `rk_graph_insert` needs in its scratch, in hits.
+static inline ptrdiff_t rk_graph_insert_scratch(ptrdiff_t ef_construction, ptrdiff_t neighbors) {
+    return 5 * (ef_construction + 2 * neighbors + 2) + 3 * (2 * neighbors + 1);
+}
+
+/// Links `node` (its row in place, its top layer in `levels`, its lists empty) into the graph,
+/// safely beside other threads inserting other nodes. The workspace's heaps need room for
+/// efConstruction + 2M + 8 hits; `scratch` for `rk_graph_insert_scratch` hits.
+void rk_graph_insert(const rk_graph *g, const rk_graph_builder *b, rk_graph_workspace *w, rk_hit *scratch,
+                     int32_t node);
+
 #ifdef __cplusplus
 }
 #endif
