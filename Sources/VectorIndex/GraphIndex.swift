@@ -12,7 +12,8 @@ import Neural
 /// several threads at once; adding is not (and excludes searching meanwhile).
 public final class GraphIndex: @unchecked Sendable {
     public let dimension: Int
-    /// Links per node on the upper layers (M); layer 0 keeps twice as many.
+    /// Links a node chooses on each of its layers (M); layer-0 lists take up to twice as many
+    /// as later nodes link back.
     public let neighbors: Int
     /// Beam width while building: larger builds slower and searches better.
     public let efConstruction: Int
