@@ -32,6 +32,9 @@ public final class GraphIndex: @unchecked Sendable {
     public internal(set) var upperOffset: [Int64]
     public internal(set) var entryPoint: Int32 = -1
     public internal(set) var seed: UInt64
+    /// Search scratch kept between searches: a fresh one clears a visited stamp per node (4 MB
+    /// at a million rows) before its first step, which one query at a time would pay each time.
+    let spareWorkspaces = GraphWorkspacePool()
 
     public var count: Int { levels.count }
     var stride0: Int { 2 * neighbors + 1 }
@@ -73,7 +76,8 @@ public final class GraphIndex: @unchecked Sendable {
         let beam = max(k, ef ?? efSearch)
         var results = [[SearchHit]](repeating: [], count: q)
         let slots = max(1, min(parameters.threads, q))
-        let workspaces = (0..<slots).map { _ in GraphWorkspace(nodes: count, capacity: beam + 2 * neighbors + 8) }
+        let workspaces = (0..<slots).map { _ in spareWorkspaces.take(nodes: count, capacity: beam + 2 * neighbors + 8) }
+        defer { spareWorkspaces.giveBack(workspaces) }
         queries.withUnsafeBufferPointer { pq in
             results.withUnsafeMutableBufferPointer { out in
                 let base = out.baseAddress!
@@ -116,9 +120,32 @@ public final class GraphIndex: @unchecked Sendable {
     }
 }
 
+/// Workspaces that searches hand back for the next ones, safe to share between threads.
+final class GraphWorkspacePool: @unchecked Sendable {
+    private let lock = NSLock()
+    private var spare: [GraphWorkspace] = []
+
+    /// A workspace for a graph of `nodes` (a spare one if it is large enough).
+    func take(nodes: Int, capacity: Int) -> GraphWorkspace {
+        lock.lock()
+        let found = spare.popLast()
+        lock.unlock()
+        if let found, found.nodes >= nodes { return found }
+        return GraphWorkspace(nodes: nodes, capacity: capacity)
+    }
+
+    /// Keeps `workspaces` for later searches, up to a few (one per thread that searches at once).
+    func giveBack(_ workspaces: [GraphWorkspace]) {
+        lock.lock()
+        spare = Array((spare + workspaces).suffix(8))
+        lock.unlock()
+    }
+}
+
 /// A search's scratch: visited stamps for every node and the two heaps, reused across queries.
 final class GraphWorkspace {
     private var visited: [UInt32]
+    var nodes: Int { visited.count }
     private var candidates: [rk_hit]
     private var results: [rk_hit]
     private var generation: UInt32 = 0
