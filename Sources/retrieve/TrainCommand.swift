@@ -4,6 +4,7 @@
 import ArgumentParser
 import Cluster
 import Foundation
+import Synchronization
 import Neural
 import Retrieval
 import Datasets
@@ -17,7 +18,7 @@ struct TrainCommand: ParsableCommand {
         discussion: """
             Writes the best model (by validation recall) to --out, the last one to MODEL.last.safetensors, the resumable state to MODEL.state.safetensors, and one JSON line per logged step, evaluation and alarm to --metrics (default MODEL.metrics.jsonl), and at the end a self-contained HTML report of the run to MODEL.report.html. Every file is written to a temporary name and renamed, so none is ever left half-written.
 
-            Ctrl-C finishes the step, saves the state and exits 130; run the same command with --resume to go on exactly where it stopped. A resumed run keeps its saved settings, except --epochs: a different number extends (or ends earlier) the run, and the learning-rate schedule then spans the new length.
+            Ctrl-C (or SIGTERM, or SIGUSR1: under mpirun send it to mpirun, which forwards it to every rank) finishes the step, saves the state and exits 130; run the same command with --resume to go on exactly where it stopped. A resumed run keeps its saved settings, except --epochs: a different number extends (or ends earlier) the run, and the learning-rate schedule then spans the new length.
 
             Pictures that cannot be decoded are skipped and listed with the reason; so are damaged ones (corrupt JPEG data that libjpeg decodes by guessing part of the picture), unless --keep-damaged.
 
@@ -239,25 +240,43 @@ extension TrainCommand {
     }
 }
 
-/// Ctrl-C once: finish the step, save, exit 130. Twice: exit at once.
+/// Ctrl-C once: finish the step, save, exit 130. Twice: exit at once. SIGTERM (what schedulers
+/// send before a job's time runs out) and SIGUSR1 (what mpirun forwards to its ranks; its own
+/// Ctrl-C kills them within a second) do the same, so a job under mpirun or SLURM can be stopped
+/// with its state saved. A plain handler, not a dispatch source: under mpirun the signal may land
+/// on any of MPI's threads, where a dispatch source never hears it.
 final class InterruptFlag: @unchecked Sendable {
-    private var count = 0
-    private let lock = NSLock()
-    private let source: any DispatchSourceSignal
+    private var announced = false
 
     init() {
-        signal(SIGINT, SIG_IGN)
-        source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
-        source.setEventHandler { [unowned self] in
-            lock.lock(); count += 1; let n = count; lock.unlock()
-            if n >= 2 { Foundation.exit(130) }
-            Console.error("\ninterrupted: saving a resumable state after this step (Ctrl-C again to quit now)")
+        // A process started from a thread that blocks them (a dispatch queue's) inherits the block.
+        var unblock = sigset_t()
+        sigemptyset(&unblock)
+        for number in [SIGINT, SIGTERM, SIGUSR1] { sigaddset(&unblock, number) }
+        pthread_sigmask(SIG_UNBLOCK, &unblock, nil)
+        for number in [SIGINT, SIGTERM, SIGUSR1] {
+            signal(number) { number in
+                // Only atomics and _exit are safe in a signal handler.
+                interruptSignal.store(number, ordering: .relaxed)
+                if interruptCount.add(1, ordering: .relaxed).newValue >= 2 { _exit(130) }
+            }
         }
-        source.resume()
     }
 
+    /// Polled after every step, on the training thread; says once what the signal does.
     var isSet: Bool {
-        lock.lock(); defer { lock.unlock() }
-        return count > 0
+        guard interruptCount.load(ordering: .relaxed) > 0 else { return false }
+        if !announced {
+            announced = true
+            let number = interruptSignal.load(ordering: .relaxed)
+            let name = [SIGTERM: "SIGTERM", SIGUSR1: "SIGUSR1"][number]
+            Console.error(name.map { "\ninterrupted by \($0): saving a resumable state after this step (\($0) again to quit now)" }
+                          ?? "\ninterrupted: saving a resumable state after this step (Ctrl-C again to quit now)")
+        }
+        return true
     }
 }
+
+/// Signals received (a signal handler may touch only atomics) and the last one's number.
+private let interruptCount = Atomic<Int>(0)
+private let interruptSignal = Atomic<Int32>(0)

@@ -47,15 +47,28 @@ struct RunningTool {
     let stderrURL: URL
     let stdout: Pipe
 
-    static func start(_ arguments: [String]) throws -> RunningTool {
+    /// The tool started with `arguments`, alone or as `ranks` ranks of a real mpirun job.
+    static func start(_ arguments: [String], ranks: Int? = nil) throws -> RunningTool {
         let process = Process()
-        process.executableURL = CommandLineTool.binary
-        process.arguments = arguments
+        if let ranks {
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/mpirun")
+            process.arguments = ["--allow-run-as-root", "--oversubscribe", "-np", "\(ranks)", CommandLineTool.binary.path] + arguments
+        } else {
+            process.executableURL = CommandLineTool.binary
+            process.arguments = arguments
+        }
         let errURL = FileManager.default.temporaryDirectory.appendingPathComponent("retrieve-cli-stderr-\(UUID().uuidString)")
         _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
         let out = Pipe()
         process.standardOutput = out
         process.standardError = try FileHandle(forWritingTo: errURL)
+        // A child inherits the spawning thread's blocked signals, and the test runner's threads
+        // block SIGINT, SIGTERM and SIGUSR1; a shell blocks none, so the child starts as from one.
+        var signals = sigset_t(), saved = sigset_t()
+        sigemptyset(&signals)
+        for number in [SIGINT, SIGTERM, SIGUSR1] { sigaddset(&signals, number) }
+        pthread_sigmask(SIG_UNBLOCK, &signals, &saved)
+        defer { pthread_sigmask(SIG_SETMASK, &saved, nil) }
         try process.run()
         return RunningTool(process: process, stderrURL: errURL, stdout: out)
     }

@@ -91,6 +91,29 @@ struct DistributedTrainingTests {
         #expect(gap <= 1e-3, "weights differ by up to \(gap)")
     }
 
+    @Test func aSignalToMpirunSavesAStateThatResumes() throws {
+        // mpirun's own Ctrl-C kills the ranks within a second; SIGUSR1 it forwards to every rank,
+        // which agree to stop after the step, save, and exit 130 as one process would.
+        let folder = try CommandLineTool.folder("distributed-signal")
+        _ = try CommandLineTool.run(["synth", "--out", folder.path, "--count", "64", "--size", "32"])
+        let model = folder.appendingPathComponent("m.safetensors")
+        let arguments = ["train", "--data", folder.appendingPathComponent("captions.tsv").path, "--out", model.path,
+                         "--epochs", "40", "--image-size", "32", "--batch", "16", "--norm", "none", "--log-every", "1"]
+        let running = try RunningTool.start(arguments, ranks: 2)
+        let deadline = Date().addingTimeInterval(120)
+        while !running.stderrSoFar.contains("epoch 2:") && running.process.isRunning && Date() < deadline {
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        kill(running.process.processIdentifier, SIGUSR1)
+        let out = running.wait()
+        #expect(out.status == 130, "\(out.all)")
+        #expect(out.stderr.contains("interrupted by SIGUSR1: saving a resumable state"), "\(out.stderr)")
+        let stopped = try #require(out.stdout.firstMatch(of: #/interrupted at step (\d+)/#).map { Int($0.output.1)! }, "\(out.all)")
+        #expect(FileManager.default.fileExists(atPath: folder.appendingPathComponent("m.state.safetensors").path))
+        let resumed = try CommandLineTool.run(arguments + ["--resume"])
+        #expect(resumed.stderr.contains("resuming at step \(stopped) of"), "\(resumed.all)")
+    }
+
     @Test func anErrorOnTheRanksEndsTheJobWithItsLine() throws {
         // Both ranks start MPI, then find one picture: the job ends with the error, not a hang.
         let folder = try CommandLineTool.folder("distributed-error")
