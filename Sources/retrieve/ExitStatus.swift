@@ -30,7 +30,8 @@ enum ExitStatus: Int32, CaseIterable {
           4    a damaged index or model file (a checksum fails, or it is not one):
                the message names the command that rebuilds it
           64   a bad flag or argument
-          130  interrupted (Ctrl-C); train saves a resumable state first
+          130  interrupted (Ctrl-C, SIGTERM, or SIGUSR1 to mpirun): train saves a
+               resumable state first
         """
 
     /// The status and the line to print for an error thrown by a command.

@@ -24,7 +24,7 @@ struct CLIHelpTests {
         #expect(out.status == 0 && out.stderr.isEmpty, "\(out.all)")
         let readme = try String(contentsOf: URL(fileURLWithPath: #filePath).deletingLastPathComponent()
             .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("README.md"), encoding: .utf8)
-        #expect(Self.table(in: out.stdout).count == 11, "\(out.stdout)")
+        #expect(Self.table(in: out.stdout).count == 12, "\(out.stdout)")
         #expect(Self.table(in: out.stdout) == Self.table(in: readme), "README and --help disagree on the exit statuses")
         // The discussion: between the overview and USAGE. ArgumentParser fills paragraphs to 79
         // columns (an 80-column terminal); indented blocks (tables, examples, JSON shapes) are
