@@ -20,6 +20,14 @@ public struct SearchResult: Sendable, Equatable {
     /// How likely the picture is a match for a caption query (`ScoreCalibration`); nil when
     /// the model has no calibration or the query was not one caption.
     public var likelihood: Double? = nil
+
+    public init(path: String, url: URL, score: Float, row: Int, likelihood: Double? = nil) {
+        self.path = path
+        self.url = url
+        self.score = score
+        self.row = row
+        self.likelihood = likelihood
+    }
 }
 
 /// Knobs of a search.

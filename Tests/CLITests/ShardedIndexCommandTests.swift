@@ -2,7 +2,8 @@
 // one index over the same files: `retrieve query` prints exactly the same results (paths, order,
 // scores to the last digit, ties between identical copies in different shards included). Both
 // sides index with --batch 1 --threads 1: the image tower's embeddings differ by about 6e-8 with
-// the batch's make-up and the thread count, and this test compares with ==. Also: the default
+// the batch's make-up and the thread count, and this test compares with ==; queries likewise run
+// with --threads 1 (the text tower's batch of captions differs by as much with the thread count). Also: the default
 // location and query's finding the manifest, an unchanged re-run, and the errors (a damaged or
 // missing shard, shards of two models, a rank that fails) with their exit statuses.
 import Foundation
@@ -34,8 +35,8 @@ struct ShardedIndexCommandTests {
     static func answers(_ index: URL) throws -> (batch: String, one: String) {
         let queries = index.deletingLastPathComponent().appendingPathComponent("queries.txt")
         try captions.joined(separator: "\n").write(to: queries, atomically: true, encoding: .utf8)
-        let batch = try CommandLineTool.run(["query", "--queries", queries.path, "--index", index.path, "-k", "70", "--all", "--json"])
-        let one = try CommandLineTool.run(["query", "a red circle", "--index", index.path, "-k", "9", "--all"])
+        let batch = try CommandLineTool.run(["query", "--queries", queries.path, "--index", index.path, "-k", "70", "--all", "--json", "--threads", "1"])
+        let one = try CommandLineTool.run(["query", "a red circle", "--index", index.path, "-k", "9", "--all", "--threads", "1"])
         #expect(batch.status == 0 && one.status == 0, "\(batch.all)\n\(one.all)")
         return (batch.stdout, one.stdout)
     }
@@ -69,6 +70,32 @@ struct ShardedIndexCommandTests {
         #expect(job.stdout.split(separator: "\n").filter { $0.hasPrefix("wrote ") }.count == 1, "rank 0 alone writes the manifest: \(job.stdout)")
         let answers = try Self.answers(manifest)
         #expect(answers.batch == expected.batch && answers.one == expected.one, "mpirun -np 2:\n\(answers.one)\nvs\n\(expected.one)")
+    }
+
+    @Test func ranksSearchTheirOwnShardsAndMergeExactly() throws {
+        let (w, images) = try Self.pictures("sharded-query")
+        let root = images.deletingLastPathComponent()
+        let one = root.appendingPathComponent("one/index.rtrv"), manifest = root.appendingPathComponent("three/index.json")
+        for (file, extra) in [(one, [String]()), (manifest, ["--shards", "3"])] {
+            let run = try CommandLineTool.run(["index", images.path, "--model", w.model, "--index", file.path] + extra + Self.same)
+            #expect(run.status == 0, "\(run.all)")
+        }
+        let expected = try Self.answers(one)
+        let queries = one.deletingLastPathComponent().appendingPathComponent("queries.txt").path
+        let cut = try CommandLineTool.run(["query", "a red circle", "--index", one.path, "-k", "20", "--threads", "1"])
+        // Two ranks (shards 0 and 2, and 1) and four (the last has no shard).
+        for ranks in [2, 4] {
+            let batch = try CommandLineTool.mpirun(ranks: ranks, ["query", "--queries", queries, "--index", manifest.path, "-k", "70", "--all", "--json", "--threads", "1"])
+            #expect(batch.status == 0 && batch.stdout == expected.batch, "\(ranks) ranks: \(batch.stderr)\n\(batch.stdout.prefix(300))")
+            let single = try CommandLineTool.mpirun(ranks: ranks, ["query", "a red circle", "--index", manifest.path, "-k", "9", "--all", "--threads", "1"])
+            #expect(single.stdout == expected.one, "\(ranks) ranks:\n\(single.stdout)\nvs\n\(expected.one)")
+            // The likelihood cut comes after the merge: the same list and the same note.
+            let merged = try CommandLineTool.mpirun(ranks: ranks, ["query", "a red circle", "--index", manifest.path, "-k", "20", "--threads", "1"])
+            #expect(merged.stdout == cut.stdout && merged.stderr.contains("below 50% likely") == cut.stderr.contains("below 50% likely"),
+                    "\(ranks) ranks:\n\(merged.all)\nvs\n\(cut.all)")
+        }
+        let refused = try CommandLineTool.mpirun(ranks: 2, ["query", "a red circle", "--index", one.path])
+        #expect(refused.status != 0 && refused.stderr.contains("give its manifest"), "\(refused.all)")
     }
 
     @Test func theDefaultManifestIsFoundAndReindexedPerShard() throws {
