@@ -31,8 +31,8 @@ struct QueryCommand: ParsableCommand {
               retrieve query --image photos/cat.jpg
               retrieve query '"a red circle" + @photos/cat.jpg - 0.5*"blue"'
                   (the query language of retrieve serve: docs/serve.md)
-              mpirun -np 4 retrieve query --index photos/.retrieve/index.json "a red circle"
-                  (each rank searches only its shards of a sharded index; docs/sharding.md)
+              mpirun -np 4 retrieve query --index photos/.retrieve/index.json "cat"
+                  (each rank searches only its shards of a sharded index)
 
             \(ExitStatus.table)
             """
