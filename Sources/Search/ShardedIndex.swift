@@ -43,6 +43,9 @@ public struct ShardedIndex: Sendable {
         }
         let manifest = try ShardManifest.read(from: url)
         let folder = url.standardizedFileURL.deletingLastPathComponent()
+        let rebuild = folder.lastPathComponent == IndexLocation.folderName && url.lastPathComponent == ShardManifest.fileName
+            ? "rebuild it: retrieve index \(folder.deletingLastPathComponent().path)"
+            : "rebuild it: retrieve index DIR --index \(url.path)"
         var parts: [Part] = [], firstID = 0
         for (s, shard) in manifest.shards.enumerated() {
             defer { firstID += shard.rows }
@@ -50,26 +53,30 @@ public struct ShardedIndex: Sendable {
             let file = folder.appendingPathComponent(shard.file)
             guard FileManager.default.fileExists(atPath: file.path) else {
                 throw IndexFileError(path: file.path, problem: "shard \(s) of \(manifest.shards.count) listed in \(url.lastPathComponent) is missing",
-                                     fix: "rebuild it: retrieve index DIR --shard \(s)/\(manifest.shards.count)")
+                                     fix: rebuild)
             }
             let (bytes, checksum) = try ShardManifest.trailer(of: file)
             guard bytes == shard.bytes, checksum == shard.checksum else {
                 throw IndexFileError(path: file.path, problem: "shard \(s) does not match \(url.lastPathComponent) (damaged or rewritten since: \(bytes) bytes, checksum \(checksum); the manifest says \(shard.bytes), \(shard.checksum))",
-                                     fix: "rebuild it: retrieve index DIR --shards \(manifest.shards.count)")
+                                     fix: rebuild)
             }
-            let contents = try IndexFile.read(from: file)
+            let contents: IndexContents
+            do { contents = try IndexFile.read(from: file) } catch var error as IndexFileError {
+                error.fix = rebuild  // the shard is rebuilt by re-running the sharded index, not alone with --index
+                throw error
+            }
             guard contents.modelFingerprint == manifest.modelFingerprint else {
                 throw SearchError.shardModelMismatch(shard: file.path, expected: manifest.modelFingerprint, found: contents.modelFingerprint)
             }
             guard contents.files.count == shard.rows else {
                 throw IndexFileError(path: file.path, problem: "shard \(s) holds \(contents.files.count) rows, \(url.lastPathComponent) says \(shard.rows)",
-                                     fix: "rebuild it: retrieve index DIR --shards \(manifest.shards.count)")
+                                     fix: rebuild)
             }
             parts.append(Part(shard: s, file: file, contents: contents, firstID: firstID))
         }
         if let first = parts.dropFirst().first(where: { $0.contents.storage.dimension != parts[0].contents.storage.dimension }) {
             throw IndexFileError(path: first.file.path, problem: "holds \(first.contents.storage.dimension)-dimensional rows, shard \(parts[0].shard) \(parts[0].contents.storage.dimension)",
-                                 fix: "rebuild it: retrieve index DIR --shards \(manifest.shards.count)")
+                                 fix: rebuild)
         }
         let root = parts.first.map { IndexLocation.resolveRoot($0.contents.root, indexFile: $0.file) } ?? folder.deletingLastPathComponent()
         return ShardedIndex(location: url, parts: parts, count: manifest.rows, shardCount: manifest.shards.count,

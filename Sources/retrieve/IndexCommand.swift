@@ -28,7 +28,7 @@ struct IndexCommand: ParsableCommand {
                "nonImages": N, "modelChanged": bool, "wrote": bool, "seconds": s,
                "imagesPerSecond": r}
 
-            Sharded (docs/sharding.md): --shards N writes N index files, DIR/.retrieve/index-R-of-N.rtrv, each holding the pictures whose path hashes to it, and the manifest DIR/.retrieve/index.json listing them (rows, bytes, checksums, the model's fingerprint); query and serve open the manifest and search every shard, merged exactly. Under mpirun -np N the ranks share the shards (N of them unless --shards says otherwise) and rank 0 writes the manifest once all are done. --shard R/N builds shard R alone (a job array: the run that finds every shard in place writes the manifest). Re-indexing is incremental per shard.
+            Sharded (docs/sharding.md): a folder with a sharded index stays sharded on later runs. --shards N writes N index files, DIR/.retrieve/index-R-of-N.rtrv, each holding the pictures whose path hashes to it, and the manifest DIR/.retrieve/index.json listing them (rows, bytes, checksums, the model's fingerprint); query and serve open the manifest and search every shard, merged exactly. Under mpirun -np N the ranks share the shards (N of them unless --shards says otherwise) and rank 0 writes the manifest once all are done. --shard R/N builds shard R alone (a job array: the run that finds every shard in place writes the manifest). Re-indexing is incremental per shard.
 
             Examples:
               retrieve index photos --model model.safetensors
@@ -99,13 +99,22 @@ struct IndexCommand: ParsableCommand {
             }
         }
         if fromNpy != nil && (shards != nil || shard != nil) { throw ValidationError("--from-npy writes one index file, not shards") }
+        if let index, ShardManifest.isManifest(URL(fileURLWithPath: index)), !isSharded, !verify {
+            throw ValidationError("\(index) is not a sharded index yet: give --shards N to make one there")
+        }
         if let index, isSharded, !ShardManifest.isManifest(URL(fileURLWithPath: index)) {
             throw ValidationError("a sharded index is named by its manifest: give --index FILE.json (the shards go beside it)")
         }
     }
 
-    /// --shards, the N of --shard R/N, or nil.
-    var shardCount: Int? { shards ?? shard.flatMap(IndexShard.init(parsing:))?.count }
+    /// --shards, the N of --shard R/N, else the count of the manifest already there (a plain
+    /// re-run of a sharded folder updates its shards), or nil.
+    var shardCount: Int? {
+        if let n = shards ?? shard.flatMap(IndexShard.init(parsing:))?.count { return n }
+        let manifest = index.map { URL(fileURLWithPath: $0) } ?? ShardManifest.defaultFile(forFolder: URL(fileURLWithPath: folder))
+        guard ShardManifest.isManifest(manifest) else { return nil }
+        return (try? ShardManifest.read(from: manifest))?.shards.count
+    }
 
     /// Shards are built: asked for, or one rank of several of an mpirun job.
     var isSharded: Bool {
