@@ -81,7 +81,24 @@ AVX2 void rk_dot_rows_avx2(const float *q, const float *rows, ptrdiff_t n, ptrdi
         __m128 s = hsum4(_mm256_add_ps(a0, c0), _mm256_add_ps(a1, c1), _mm256_add_ps(a2, c2), _mm256_add_ps(a3, c3));
         _mm_storeu_ps(out + i, _mm_add_ps(s, b4));
     }
-    for (; i < n; i++) out[i] = bias + rk_dot_avx2(q, rows + i * d, d);
+    // The last n mod 4 rows run the same lanes and the same reduction as a block of four, so a
+    // row's score does not depend on where it sits (a shard and the whole index agree bit for bit).
+    for (; i < n; i++) {
+        const float *r = rows + i * d;
+        __m256 a = _mm256_setzero_ps(), c = a;
+        ptrdiff_t j = 0;
+        for (; j + 16 <= d8; j += 16) {
+            a = _mm256_fmadd_ps(_mm256_loadu_ps(r + j), _mm256_loadu_ps(q + j), a);
+            c = _mm256_fmadd_ps(_mm256_loadu_ps(r + j + 8), _mm256_loadu_ps(q + j + 8), c);
+        }
+        if (j < d8) {
+            a = _mm256_fmadd_ps(_mm256_loadu_ps(r + j), _mm256_loadu_ps(q + j), a);
+            j += 8;
+        }
+        if (j < d) c = _mm256_fmadd_ps(_mm256_maskload_ps(r + j, m), _mm256_maskload_ps(q + j, m), c);
+        __m256 v = _mm256_add_ps(a, c);
+        out[i] = _mm_cvtss_f32(_mm_add_ps(hsum4(v, v, v, v), b4));
+    }
 }
 
 /// Eight codes from c as Floats.
@@ -116,9 +133,9 @@ AVX2 void rk_dot_codes_avx2(const float *q, const uint8_t *codes, ptrdiff_t n, p
         __m256 a = _mm256_setzero_ps();
         ptrdiff_t j = 0;
         for (; j + 8 <= d; j += 8) a = _mm256_fmadd_ps(load_codes(r + j), _mm256_loadu_ps(q + j), a);
-        float t = hsum(a);
+        float t = 0;  // summed apart and reduced as in a block of four: the same score wherever the row is
         for (; j < d; j++) t += q[j] * (float)r[j];
-        out[i] = bias + t;
+        out[i] = _mm_cvtss_f32(_mm_add_ps(_mm_add_ps(hsum4(a, a, a, a), _mm_set1_ps(t)), b4));
     }
 }
 

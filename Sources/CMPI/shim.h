@@ -35,3 +35,7 @@ static inline int cmpi_allgatherv_int(const int *local, int count, int *all, con
 static inline int cmpi_broadcast_bytes(void *bytes, int count, int root) {
     return MPI_Bcast(bytes, count, MPI_BYTE, root, MPI_COMM_WORLD);
 }
+static inline int cmpi_allgatherv_bytes(const void *local, int count, void *all, const int *counts,
+                                        const int *offsets) {
+    return MPI_Allgatherv(local, count, MPI_BYTE, all, counts, offsets, MPI_BYTE, MPI_COMM_WORLD);
+}

@@ -139,6 +139,27 @@ public final class Communicator: @unchecked Sendable {
         return all
     }
 
+    /// Every rank's bytes, in rank order; the ranks may hand in different lengths (the results
+    /// of a distributed search, serialised).
+    public func allGather(bytes local: [UInt8]) -> [[UInt8]] {
+        guard usesMPI else { return [local] }
+        var counts = [Int32](repeating: 0, count: size)
+        timed { check(cmpi_allgather_int(Int32(local.count), &counts), "MPI_Allgather") }
+        var offsets = [Int32](repeating: 0, count: size)
+        for r in 1..<max(1, size) { offsets[r] = offsets[r - 1] + counts[r - 1] }
+        var all = [UInt8](repeating: 0, count: Int(counts.reduce(0, +)))
+        bytesSent += local.count
+        timed {
+            local.withUnsafeBytes { mine in
+                all.withUnsafeMutableBytes { out in
+                    check(cmpi_allgatherv_bytes(mine.baseAddress, Int32(mine.count), out.baseAddress, counts, offsets),
+                          "MPI_Allgatherv")
+                }
+            }
+        }
+        return (0..<size).map { Array(all[Int(offsets[$0])..<Int(offsets[$0] + counts[$0])]) }
+    }
+
     /// Rank `root`'s bytes on every rank; the others' `bytes` are replaced, whatever their length.
     public func broadcast(_ bytes: inout [UInt8], from root: Int = 0) {
         guard usesMPI else { return }

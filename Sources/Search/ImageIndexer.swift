@@ -54,6 +54,10 @@ public struct ImageIndexer {
     /// Index damaged pictures (the codec guessed part of them) instead of refusing them; files
     /// refused by an earlier run are tried again.
     public var keepDamaged = false
+    /// Index only the files of this shard (`IndexShard.holds`) into `indexFile`; nil: every file.
+    /// The previous file of the same shard is the one compared with, so re-indexing is
+    /// incremental per shard.
+    public var shard: IndexShard? = nil
 
     public init(model: DualEncoder, modelPath: String, fingerprint: String) {
         self.model = model
@@ -68,7 +72,8 @@ public struct ImageIndexer {
         let start = Date()
         let root = folder.standardizedFileURL
         var report = IndexingReport(indexFile: indexFile)
-        let scanned = try FolderScanner.scan(root)
+        var scanned = try FolderScanner.scan(root)
+        if let shard { scanned = scanned.filter { shard.holds($0.path) } }
         var previous: IndexContents?
         if FileManager.default.fileExists(atPath: indexFile.path) {
             do { previous = try IndexFile.read(from: indexFile) } catch {

@@ -41,7 +41,7 @@ extension ImageSearch {
     /// model's input (as indexing decodes: `pictureShortSide`); throwing there fails the query.
     public func embed(query: SearchQuery, picture: (String) throws -> RGBImage) throws
         -> (embedding: [Float], unknownWords: [(text: String, words: [String])]) {
-        let d = contents.storage.dimension
+        let d = index.dimension
         var sum = [Float](repeating: 0, count: d)
         func add(_ row: ArraySlice<Float>, _ weight: Float) {
             for (j, x) in zip(0..<d, row) { sum[j] += weight * x }
@@ -62,10 +62,10 @@ extension ImageSearch {
                 add(textRows!.data[textIndex * d..<(textIndex + 1) * d], term.weight)
                 textIndex += 1
             case .indexed(let id):
-                guard id >= 0, id < contents.storage.count else {
-                    throw QueryError.unknownPicture(id: id, rows: contents.storage.count)
+                guard id >= 0, id < index.count, index.locate(id) != nil else {
+                    throw QueryError.unknownPicture(id: id, rows: index.count)
                 }
-                add(IndexBuilder.rows([id], of: contents.storage).data[...], term.weight)
+                add(index.rows([id]).data[...], term.weight)
             case .picture(let name):
                 pictures.append((model.configuration.preprocessing.square(try picture(name)), term.weight))
             }

@@ -20,6 +20,14 @@ public struct SearchResult: Sendable, Equatable {
     /// How likely the picture is a match for a caption query (`ScoreCalibration`); nil when
     /// the model has no calibration or the query was not one caption.
     public var likelihood: Double? = nil
+
+    public init(path: String, url: URL, score: Float, row: Int, likelihood: Double? = nil) {
+        self.path = path
+        self.url = url
+        self.score = score
+        self.row = row
+        self.likelihood = likelihood
+    }
 }
 
 /// Knobs of a search.
@@ -48,32 +56,35 @@ public struct SearchOptions: Sendable {
     }
 }
 
-/// An opened index with its model.
+/// An opened index (one file, or the shards of a manifest) with its model.
 public final class ImageSearch {
+    /// The index file or manifest opened.
     public let indexFile: URL
-    public let contents: IndexContents
+    /// The rows searched: every shard of a manifest (or the shards given), or one index file.
+    public let index: ShardedIndex
     /// The indexed folder.
     public let root: URL
     public let model: DualEncoder
     public let modelFile: URL
 
-    /// Opens `indexFile` (every checksum checked, rows included) and the model it records (or
-    /// `modelFile`), checking the fingerprint.
-    public init(indexFile: URL, modelFile: URL? = nil) throws {
+    /// Opens `indexFile` — an index file, or a sharded index's manifest and its shards (only
+    /// `shards` when given: a rank of a distributed search) — with every checksum checked, rows
+    /// included, and the model it records (or `modelFile`), checking the fingerprint.
+    public init(indexFile: URL, modelFile: URL? = nil, shards: Set<Int>? = nil) throws {
         self.indexFile = indexFile
-        contents = try IndexFile.read(from: indexFile)
-        root = IndexLocation.resolveRoot(contents.root, indexFile: indexFile)
-        let modelURL = modelFile ?? URL(fileURLWithPath: contents.modelPath)
+        index = try ShardedIndex.open(indexFile, only: shards)
+        root = index.root
+        let modelURL = modelFile ?? URL(fileURLWithPath: index.modelPath)
         guard FileManager.default.fileExists(atPath: modelURL.path) else {
             throw SearchError.modelMissing(index: indexFile.path, model: modelURL.path)
         }
         let (model, fingerprint) = try ModelFile.read(from: modelURL)
-        guard fingerprint == contents.modelFingerprint else {
+        guard fingerprint == index.modelFingerprint else {
             throw SearchError.modelMismatch(index: indexFile.path, model: modelURL.path,
-                                            expected: contents.modelFingerprint, found: fingerprint)
+                                            expected: index.modelFingerprint, found: fingerprint)
         }
-        guard model.configuration.embeddingDimension == contents.storage.dimension else {
-            throw SearchError.dimensionMismatch(index: indexFile.path, indexDimension: contents.storage.dimension,
+        guard index.parts.isEmpty || model.configuration.embeddingDimension == index.dimension else {
+            throw SearchError.dimensionMismatch(index: indexFile.path, indexDimension: index.dimension,
                                                 modelDimension: model.configuration.embeddingDimension)
         }
         self.model = model
@@ -159,42 +170,33 @@ public final class ImageSearch {
         search(embeddings: try embed(imageFiles: imageFiles), options: options)
     }
 
-    /// Results per row of (q, d) unit query embeddings.
+    /// Results per row of (q, d) unit query embeddings: every shard searched, merged exactly
+    /// (score descending, then path).
     public func search(embeddings queries: Tensor, options: SearchOptions = SearchOptions()) -> [[SearchResult]] {
-        let storage = contents.storage
-        precondition(queries.rank == 2 && queries.shape[1] == storage.dimension,
-                     "ImageSearch: queries \(queries.shape), index dimension \(storage.dimension)")
-        let fetch = options.dedup ? min(storage.count, options.k * 4 + 8) : options.k
-        let hits: [[SearchHit]]
-        switch storage {
-        case .flat(let flat):
-            hits = flat.search(queries, k: fetch)
-        case .ivf(let ivf):
-            hits = ivf.search(queries, k: fetch, nprobe: options.exact ? ivf.listCount : options.nprobe)
-        case .graph(let graph):
-            hits = options.exact ? graph.exactIndex.search(queries, k: fetch) : graph.search(queries, k: fetch, ef: options.ef)
-        }
-        return hits.map { list in
+        precondition(queries.rank == 2 && queries.shape[1] == model.configuration.embeddingDimension,
+                     "ImageSearch: queries \(queries.shape), index dimension \(index.dimension)")
+        let fetch = options.dedup ? min(index.count, options.k * 4 + 8) : options.k
+        return index.search(queries, k: fetch, options: options).map { list in
             var kept = list.filter { options.minScore == nil || $0.score >= options.minScore! }
             if options.dedup { kept = fold(kept, cosine: options.dedupCosine) }
             return kept.prefix(options.k).map(result)
         }
     }
 
-    /// A search result for row `hit.id`.
+    /// A search result for global id `hit.id`.
     private func result(_ hit: SearchHit) -> SearchResult {
-        let file = contents.files[hit.id]
+        let file = index.file(hit.id)
         return SearchResult(path: file.path, url: root.appendingPathComponent(file.path), score: hit.score, row: hit.id)
     }
 
     /// Drops each hit whose bytes equal, or whose embedding nearly equals, a better hit's.
     private func fold(_ hits: [SearchHit], cosine: Float) -> [SearchHit] {
-        let d = contents.storage.dimension
-        let rows = IndexBuilder.rows(hits.map(\.id), of: contents.storage)
+        let d = index.dimension
+        let rows = index.rows(hits.map(\.id))
         var kept: [Int] = []  // positions in hits
         var hashes = Set<UInt64>()
         for (i, hit) in hits.enumerated() {
-            let hash = contents.files[hit.id].contentHash
+            let hash = index.file(hit.id).contentHash
             if hashes.contains(hash) { continue }
             let near = rows.withUnsafeBufferPointer { r in
                 kept.contains { j in rk_dot(r.baseAddress! + i * d, r.baseAddress! + j * d, d) > cosine }

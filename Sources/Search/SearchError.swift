@@ -20,6 +20,8 @@ public enum SearchError: Error, Equatable, CustomStringConvertible {
     case onlyFunctionWords(query: String, known: [String], unknown: [String])
     /// The model embeds into another dimension than the index holds.
     case dimensionMismatch(index: String, indexDimension: Int, modelDimension: Int)
+    /// A shard of a sharded index was made by another model than its manifest (or the other shards) records.
+    case shardModelMismatch(shard: String, expected: String, found: String)
 
     public var description: String {
         switch self {
@@ -43,6 +45,8 @@ public enum SearchError: Error, Equatable, CustomStringConvertible {
                 + ", which describes no picture (use words from its training captions)"
         case .dimensionMismatch(let index, let d, let m):
             return "\(index): holds \(d)-dimensional rows but the model embeds into \(m) dimensions (re-run retrieve index with this model)"
+        case .shardModelMismatch(let shard, let expected, let found):
+            return "\(shard): made by the model with fingerprint \(found), not \(expected) as the rest of the sharded index (re-run retrieve index DIR --shards N with one model)"
         }
     }
 }

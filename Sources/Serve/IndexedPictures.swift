@@ -9,23 +9,23 @@ import Search
 struct IndexedPictures: Sendable {
     /// The indexed folder with symbolic links resolved, ending in "/".
     let root: String
-    let contents: IndexContents
+    let index: ShardedIndex
     /// Largest file read; an indexed picture larger than this is refused rather than read.
     var maxFileBytes = 256 << 20
 
     init(search: ImageSearch) {
         let resolved = Self.realPath(search.root.path) ?? search.root.standardizedFileURL.path
         root = resolved.hasSuffix("/") ? resolved : resolved + "/"
-        contents = search.contents
+        index = search.index
     }
 
     /// The indexed file of row `id`: its record (404 if there is no such row).
     func file(_ id: Int) throws -> IndexedFile {
-        guard id >= 0, id < contents.files.count else {
+        guard id >= 0, id < index.count, index.locate(id) != nil else {
             throw APIError(status: .notFound, code: "unknown_id",
-                           message: "no picture #\(id) in this index (ids run from 0 to \(contents.files.count - 1))")
+                           message: "no picture #\(id) in this index (ids run from 0 to \(index.count - 1))")
         }
-        return contents.files[id]
+        return index.file(id)
     }
 
     /// The bytes of row `id`'s picture, exactly as indexed; 404 when it is gone, changed or outside the folder.

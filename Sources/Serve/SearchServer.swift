@@ -44,7 +44,7 @@ public struct SearchServer: Sendable {
         router.add(middleware: GuardMiddleware(maxURILength: configuration.maxURILength, maxBodyBytes: configuration.maxBodyBytes))
         PageRoutes.add(to: router)
         router.get("/healthz") { _, _ in
-            JSONResponse.response(HealthJSON(status: "ok", rows: service.search.contents.storage.count))
+            JSONResponse.response(HealthJSON(status: "ok", rows: service.search.index.count))
         }
         router.get("/api/index") { _, _ in JSONResponse.response(service.index) }
         router.get("/api/search") { request, _ in

@@ -85,10 +85,10 @@ final class SearchService: @unchecked Sendable {
 
     var index: IndexJSON {
         let model = search.model.configuration
-        return IndexJSON(folder: search.root.lastPathComponent, rows: search.contents.storage.count,
-                         rejected: search.contents.rejects.count, storage: search.contents.storage.kindDescription,
+        return IndexJSON(folder: search.root.lastPathComponent, rows: search.index.count,
+                         rejected: search.index.rejectedCount, storage: search.index.kindDescription,
                          built: built.map(Timestamp.iso),
-                         model: .init(file: search.modelFile.lastPathComponent, fingerprint: search.contents.modelFingerprint,
+                         model: .init(file: search.modelFile.lastPathComponent, fingerprint: search.index.modelFingerprint,
                                       vocabulary: search.model.vocabulary.count, input_size: model.imageSize,
                                       dimension: model.embeddingDimension,
                                       calibration: search.calibration.map {

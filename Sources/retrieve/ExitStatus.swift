@@ -41,7 +41,7 @@ enum ExitStatus: Int32, CaseIterable {
         case let e as SearchError:
             switch e {
             case .onlyUnknownWords, .onlyFunctionWords: return (noKnownWord.rawValue, e.description)
-            case .modelMismatch, .modelMissing, .dimensionMismatch: return (collapsedOrMismatch.rawValue, e.description)
+            case .modelMismatch, .modelMissing, .dimensionMismatch, .shardModelMismatch: return (collapsedOrMismatch.rawValue, e.description)
             default: return (failed.rawValue, e.description)
             }
         case let e as IndexFileError: return (damagedFile.rawValue, e.description)

@@ -2,6 +2,7 @@
 // and one summary naming every picture skipped and why; `--verify` checks an index's every
 // checksum instead.
 import ArgumentParser
+import Cluster
 import Foundation
 import Neural
 import Retrieval
@@ -27,10 +28,14 @@ struct IndexCommand: ParsableCommand {
                "nonImages": N, "modelChanged": bool, "wrote": bool, "seconds": s,
                "imagesPerSecond": r}
 
+            Sharded (docs/sharding.md): a folder with a sharded index stays sharded on later runs. --shards N writes N index files, DIR/.retrieve/index-R-of-N.rtrv, each holding the pictures whose path hashes to it, and the manifest DIR/.retrieve/index.json listing them (rows, bytes, checksums, the model's fingerprint); query and serve open the manifest and search every shard, merged exactly. Under mpirun -np N the ranks share the shards (N of them unless --shards says otherwise) and rank 0 writes the manifest once all are done. --shard R/N builds shard R alone (a job array: the run that finds every shard in place writes the manifest). Re-indexing is incremental per shard.
+
             Examples:
               retrieve index photos --model model.safetensors
               retrieve index photos                (again, later: only the changes)
               retrieve index photos --verify       (check every checksum; change nothing)
+              retrieve index photos --shards 4     (four shards and a manifest)
+              mpirun -np 4 retrieve index photos   (the same, one shard per rank)
 
             \(ExitStatus.table)
             """
@@ -42,8 +47,17 @@ struct IndexCommand: ParsableCommand {
     @Option(help: ArgumentHelp("The model (default: the one the existing index records).", valueName: "model"))
     var model: String?
 
-    @Option(help: ArgumentHelp("Index file (default: DIR/.retrieve/index.rtrv).", valueName: "file"))
+    @Option(help: ArgumentHelp("Index file (default: DIR/.retrieve/index.rtrv), or the manifest of a sharded index (default: DIR/.retrieve/index.json).", valueName: "file"))
     var index: String?
+
+    @Option(help: ArgumentHelp("Split the index into N shards and a manifest (default under mpirun: one per rank).", valueName: "n"))
+    var shards: Int?
+
+    @Option(help: ArgumentHelp("Build shard R of N only (0 ≤ R < N), e.g. one task of a job array.", valueName: "r/n"))
+    var shard: String?
+
+    @Option(help: ArgumentHelp("Threads for decoding, encoding and checking (default: the cores, shared out among the ranks of an mpirun job).", valueName: "n"))
+    var threads: Int?
 
     @Flag(help: "Exact (flat) index whatever the size.")
     var exact = false
@@ -75,16 +89,52 @@ struct IndexCommand: ParsableCommand {
     func validate() throws {
         if [exact, approximate, ivf].filter({ $0 }).count > 1 { throw ValidationError("--exact, --approximate and --ivf exclude each other") }
         guard batch > 0 else { throw ValidationError("--batch must be positive, got \(batch)") }
+        if let threads, threads <= 0 { throw ValidationError("--threads must be positive, got \(threads)") }
+        if let shards, shards < 1 { throw ValidationError("--shards must be at least 1, got \(shards)") }
+        if let shard {
+            guard IndexShard(parsing: shard) != nil else { throw ValidationError("--shard takes R/N with 0 ≤ R < N, e.g. 0/4; got \(shard)") }
+            if shards != nil { throw ValidationError("give --shard R/N or --shards N, not both") }
+            if Communicator.isLaunchedByMPI(ProcessInfo.processInfo.environment) {
+                throw ValidationError("--shard R/N builds one shard in one process; under mpirun leave it out (the ranks share the shards)")
+            }
+        }
+        if fromNpy != nil && (shards != nil || shard != nil) { throw ValidationError("--from-npy writes one index file, not shards") }
+        if let index, ShardManifest.isManifest(URL(fileURLWithPath: index)), !isSharded, !verify {
+            throw ValidationError("\(index) is not a sharded index yet: give --shards N to make one there")
+        }
+        if let index, isSharded, !ShardManifest.isManifest(URL(fileURLWithPath: index)) {
+            throw ValidationError("a sharded index is named by its manifest: give --index FILE.json (the shards go beside it)")
+        }
+    }
+
+    /// --shards, the N of --shard R/N, else the count of the manifest already there (a plain
+    /// re-run of a sharded folder updates its shards), or nil.
+    var shardCount: Int? {
+        if let n = shards ?? shard.flatMap(IndexShard.init(parsing:))?.count { return n }
+        let manifest = index.map { URL(fileURLWithPath: $0) } ?? ShardManifest.defaultFile(forFolder: URL(fileURLWithPath: folder))
+        guard ShardManifest.isManifest(manifest) else { return nil }
+        return (try? ShardManifest.read(from: manifest))?.shards.count
+    }
+
+    /// Shards are built: asked for, or one rank of several of an mpirun job.
+    var isSharded: Bool {
+        shardCount != nil || (Int(ProcessInfo.processInfo.environment["OMPI_COMM_WORLD_SIZE"] ?? "1") ?? 1) > 1
     }
 
     var indexURL: URL {
-        index.map { URL(fileURLWithPath: $0) } ?? IndexLocation.defaultFile(forFolder: URL(fileURLWithPath: folder))
+        if let index { return URL(fileURLWithPath: index) }
+        let dir = URL(fileURLWithPath: folder)
+        return isSharded ? ShardManifest.defaultFile(forFolder: dir) : IndexLocation.defaultFile(forFolder: dir)
     }
 
     func run() throws {
         LargeAllocations.keepInProcess()
+        let world = Communicator.world
+        Distributed.start(world)
+        if let threads { Threads.count = threads }
         if verify { return try runVerify() }
         if let fromNpy { return try NPYIndexing.build(npy: fromNpy, folder: folder, index: indexURL, model: try modelURL(), options: buildOptions) }
+        if isSharded || world.isDistributed { return try ShardedIndexing(command: self, manifest: indexURL, world: world).run(model: try modelURL()) }
         try runIndex()
     }
 
@@ -95,12 +145,21 @@ struct IndexCommand: ParsableCommand {
         return o
     }
 
-    /// --model, else the model the existing index records.
+    /// --model, else the model the existing index records: its manifest, a shard, or (to
+    /// shard an index that was one file) the folder's unsharded index.
     func modelURL() throws -> URL {
         if let model { return URL(fileURLWithPath: model).standardizedFileURL }
-        if FileManager.default.fileExists(atPath: indexURL.path) {
+        var recorded = [indexURL]
+        if isSharded {
+            recorded = ShardManifest.shardFiles(count: shardCount ?? 1, beside: indexURL)
+                + [IndexLocation.defaultFile(forFolder: URL(fileURLWithPath: folder))]
+            if let manifest = try? ShardManifest.read(from: indexURL), !manifest.modelPath.isEmpty {
+                return URL(fileURLWithPath: manifest.modelPath)
+            }
+        }
+        for file in recorded where FileManager.default.fileExists(atPath: file.path) {
             do {
-                return URL(fileURLWithPath: try IndexFile.recordedModel(in: indexURL))
+                return URL(fileURLWithPath: try IndexFile.recordedModel(in: file))
             } catch let e as IndexFileError {
                 throw CommandError("\(e.path): \(e.problem), so the model it was built with is unknown (rebuild it: retrieve index \(folder) --model MODEL)",
                                    status: .damagedFile)
@@ -110,6 +169,11 @@ struct IndexCommand: ParsableCommand {
     }
 
     func runVerify() throws {
+        if ShardManifest.isManifest(indexURL) || isSharded {
+            let index = try ShardedIndex.open(indexURL)
+            print("\(indexURL.path): ok, \(counted(index.count, "picture")) in \(counted(index.shardCount, "shard")), \(index.kindDescription), every checksum verified")
+            return
+        }
         let contents = try IndexFile.read(from: indexURL)
         print("\(indexURL.path): ok, \(counted(contents.files.count, "picture")), \(contents.storage.kindDescription), format \(contents.formatVersion), every checksum verified")
     }
@@ -126,18 +190,8 @@ struct IndexCommand: ParsableCommand {
             bar.update(done, of: total)
         }
         if !report.encodedPaths.isEmpty { bar.finish("", count: report.encodedPaths.count + report.undecodable.count) }
-        if let problem = report.previousIndexProblem { Console.error("warning: previous index not used, rebuilding it from the pictures: \(problem)") }
-        if report.modelChanged { Console.error("note: the model differs from the one the index was built with: re-encoding every picture") }
-        if !report.undecodable.isEmpty {
-            let damaged = report.undecodable.filter { $0.reason.hasPrefix("damaged ") }.count
-            Console.error("warning: \(counted(report.undecodable.count, "picture")) skipped"
-                          + (damaged > 0 ? " (\(damaged) damaged: --keep-damaged indexes those anyway)" : "") + ":")
-            for r in report.undecodable { Console.error("  \(r.path): \(r.reason)") }
-        }
-        if !report.damaged.isEmpty {
-            Console.error("warning: \(counted(report.damaged.count, "damaged picture")) indexed anyway (--keep-damaged):")
-            for r in report.damaged { Console.error("  \(r.path): \(r.reason)") }
-        }
+        warn(report)
+        removeStaleManifest()
         if json {
             try Console.printJSON(Summary(report))
             return
@@ -152,6 +206,36 @@ struct IndexCommand: ParsableCommand {
         }
         print(report.wroteFile ? "wrote \(indexURL.path) in \(fixed(report.seconds, 2)) s"
                                : "\(indexURL.path) is up to date (checked in \(fixed(report.seconds, 2)) s)")
+    }
+
+    /// The run's warnings on stderr: a previous index set aside, a model change, skipped and
+    /// damaged pictures. `everyRank`: printed by a rank other than the leader too (each rank
+    /// knows only the pictures of its own shards).
+    func warn(_ report: IndexingReport, everyRank: Bool = false) {
+        let line: (String) -> Void = everyRank ? Console.failure : Console.error
+        if let problem = report.previousIndexProblem { line("warning: previous index not used, rebuilding it from the pictures: \(problem)") }
+        if report.modelChanged { line("note: \(report.indexFile.lastPathComponent): the model differs from the one the index was built with: re-encoding every picture") }
+        if !report.undecodable.isEmpty {
+            let damaged = report.undecodable.filter { $0.reason.hasPrefix("damaged ") }.count
+            line("warning: \(counted(report.undecodable.count, "picture")) skipped"
+                 + (damaged > 0 ? " (\(damaged) damaged: --keep-damaged indexes those anyway)" : "") + ":")
+            for r in report.undecodable { line("  \(r.path): \(r.reason)") }
+        }
+        if !report.damaged.isEmpty {
+            line("warning: \(counted(report.damaged.count, "damaged picture")) indexed anyway (--keep-damaged):")
+            for r in report.damaged { line("  \(r.path): \(r.reason)") }
+        }
+    }
+
+    /// An unsharded index written to DIR/.retrieve replaces a sharded one there: the manifest
+    /// goes (query would find it first), the shards with it.
+    func removeStaleManifest() {
+        guard index == nil else { return }
+        let manifest = ShardManifest.defaultFile(forFolder: URL(fileURLWithPath: folder))
+        guard let old = try? ShardManifest.read(from: manifest) else { return }
+        for shard in old.shards { try? FileManager.default.removeItem(at: manifest.deletingLastPathComponent().appendingPathComponent(shard.file)) }
+        try? FileManager.default.removeItem(at: manifest)
+        Console.error("note: removed the sharded index \(manifest.path) and its \(counted(old.shards.count, "shard")), which \(IndexLocation.fileName) replaces")
     }
 
     struct Summary: Encodable {

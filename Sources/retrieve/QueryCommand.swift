@@ -2,7 +2,9 @@
 // with; prints rank, score and path, or JSON; optional contact sheet, batch and image queries.
 // A batch answers every line it can and names the others (exit 2).
 import ArgumentParser
+import Cluster
 import Foundation
+import Neural
 import Retrieval
 import Search
 
@@ -29,6 +31,8 @@ struct QueryCommand: ParsableCommand {
               retrieve query --image photos/cat.jpg
               retrieve query '"a red circle" + @photos/cat.jpg - 0.5*"blue"'
                   (the query language of retrieve serve: docs/serve.md)
+              mpirun -np 4 retrieve query --index photos/.retrieve/index.json "cat"
+                  (each rank searches only its shards of a sharded index)
 
             \(ExitStatus.table)
             """
@@ -79,12 +83,16 @@ struct QueryCommand: ParsableCommand {
     @Option(help: "Search beam of a graph index (default 64): wider finds more of the true top k, slower.")
     var ef: Int?
 
+    @Option(help: ArgumentHelp("Threads for encoding and searching (default: the cores, shared out among the ranks of an mpirun job); the text tower's last bits depend on it.", valueName: "n"))
+    var threads: Int?
+
     func validate() throws {
         let given = [text != nil, queries != nil, image != nil].filter { $0 }.count
         guard given == 1 else { throw ValidationError("give exactly one of TEXT, --queries FILE or --image PATH") }
         guard k > 0 else { throw ValidationError("-k must be positive, got \(k)") }
         if let nprobe, nprobe <= 0 { throw ValidationError("--nprobe must be positive, got \(nprobe)") }
         if let ef, ef <= 0 { throw ValidationError("--ef must be positive, got \(ef)") }
+        if let threads, threads <= 0 { throw ValidationError("--threads must be positive, got \(threads)") }
         if let minLikelihood {
             guard minLikelihood > 0, minLikelihood <= 1 else { throw ValidationError("--min-likelihood is a probability above 0 and at most 1, got \(minLikelihood)") }
             guard !all else { throw ValidationError("give --all or --min-likelihood, not both") }
@@ -105,22 +113,33 @@ struct QueryCommand: ParsableCommand {
     }
 
     func run() throws {
+        let world = Communicator.world
+        Distributed.start(world)
+        if let threads { Threads.count = threads }
         let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
         let texts = try queryLines()
         guard let indexURL = index.map({ URL(fileURLWithPath: $0) }) ?? IndexLocation.find(from: cwd) else {
             throw SearchError.noIndexFound(searchedFrom: cwd.path)
         }
-        let search = try ImageSearch(indexFile: indexURL, modelFile: model.map { URL(fileURLWithPath: $0) })
-        let answers: [ImageSearch.TextAnswer]
-        if let image {
-            let results = try search.search(imageFiles: [URL(fileURLWithPath: image)], options: searchOptions)[0]
-            answers = [ImageSearch.TextAnswer(query: image, results: results, unknownWords: [], problem: nil)]
-        } else if queries == nil, let query = try compound(texts[0]) {
-            answers = [try search.answer(query: query, options: searchOptions)]
+        let modelURL = model.map { URL(fileURLWithPath: $0) }
+        let search: ImageSearch
+        var answers: [ImageSearch.TextAnswer]
+        if world.isDistributed {
+            if dedup { throw ValidationError("--dedup compares pictures of every shard; under mpirun leave it out") }
+            if queries == nil, image == nil, try compound(texts[0]) != nil {
+                throw ValidationError("under mpirun, query searches plain captions (TEXT, --queries) or --image; the query language needs every shard in one process")
+            }
+            let distributed = DistributedQuery(world: world)
+            search = try distributed.open(indexURL, model: modelURL)
+            var local = searchOptions
+            local.minLikelihood = nil  // cut after the merge
+            answers = try self.answers(search, texts, options: local)
+            answers = try distributed.answers(answers, search: search, k: k, minLikelihood: image == nil ? searchOptions.minLikelihood : nil)
         } else {
-            answers = search.answer(texts: texts, options: searchOptions)
-            if queries == nil, let problem = answers[0].problem { throw problem }
+            search = try ImageSearch(indexFile: indexURL, modelFile: modelURL)
+            answers = try self.answers(search, texts, options: searchOptions)
         }
+        if queries == nil, image == nil, let problem = answers[0].problem { throw problem }
         if let warning = search.model.calibrationWarning { Console.error("warning: \(warning)") }
         for answer in answers where !answer.unknownWords.isEmpty {
             Console.error("warning: query \"\(answer.query)\": the model does not know \(answer.unknownWords.map { "\"\($0)\"" }.joined(separator: ", ")); searching with the other words")
@@ -129,7 +148,7 @@ struct QueryCommand: ParsableCommand {
         for (line, answer) in unanswered {
             Console.error("error: \(queries ?? ""):\(line + 1): \(answer.problem!) — not searched")
         }
-        try writeGrids(answers)
+        if world.isLeader { try writeGrids(answers) }
         print(answers, cwd: cwd)
         for answer in answers where answer.belowCut > 0 {
             let more = answer.results.isEmpty ? "all \(answer.belowCut) results are" : "\(answer.belowCut) more"
@@ -140,6 +159,18 @@ struct QueryCommand: ParsableCommand {
             Console.error("error: \(queries ?? ""): \(counted(unanswered.count, "line")) of \(answers.count) not searched; the others are answered")
             throw ExitCode(ExitStatus.noKnownWord.rawValue)
         }
+    }
+
+    /// The answers of one process: its shards (all of them unless a rank of mpirun).
+    private func answers(_ search: ImageSearch, _ texts: [String], options: SearchOptions) throws -> [ImageSearch.TextAnswer] {
+        if let image {
+            let results = try search.search(imageFiles: [URL(fileURLWithPath: image)], options: options)[0]
+            return [ImageSearch.TextAnswer(query: image, results: results, unknownWords: [], problem: nil)]
+        }
+        if queries == nil, let query = try compound(texts[0]) {
+            return [try search.answer(query: query, options: options)]
+        }
+        return search.answer(texts: texts, options: options)
     }
 
     /// TEXT when it is more than a caption (terms joined by + or −, weights, #id, @picture),

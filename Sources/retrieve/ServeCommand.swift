@@ -61,7 +61,7 @@ struct ServeCommand: AsyncParsableCommand {
     func run() async throws {
         let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
         let indexURL = index.map { URL(fileURLWithPath: $0) }
-            ?? folder.map { IndexLocation.defaultFile(forFolder: URL(fileURLWithPath: $0)) }
+            ?? folder.map { IndexLocation.existingIndex(forFolder: URL(fileURLWithPath: $0)) }
             ?? IndexLocation.find(from: cwd)
         guard let indexURL else { throw SearchError.noIndexFound(searchedFrom: cwd.path) }
         guard FileManager.default.fileExists(atPath: indexURL.path) else {
@@ -76,7 +76,7 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.thumbnailCacheBytes = thumbnailCache << 20
         configuration.maxBodyBytes = maxUpload << 20
         let server = SearchServer(search: search, configuration: configuration)
-        let rows = search.contents.storage.count
+        let rows = search.index.count
         let host = self.host
         do {
             try await server.run { url in

@@ -70,9 +70,9 @@ struct SearchQueryTests {
         let picture = dir.appendingPathComponent("a/p4.png")
         let query = try SearchQuery(parsing: "\"red circle\" + 0.5*#2 - 2*@\(picture.path)")
         let (vector, _) = try search.embed(query: query) { try RGBImage(contentsOf: URL(fileURLWithPath: $0), minimumShortSide: search.pictureShortSide) }
-        let d = search.contents.storage.dimension
+        let d = search.index.dimension
         let text = try search.embed(texts: ["red circle"]).embeddings.data
-        let row = IndexBuilder.rows([2], of: search.contents.storage).data
+        let row = search.index.rows([2]).data
         let image = try search.embed(imageFiles: [picture]).data
         var sum = (0..<d).map { text[$0] + 0.5 * row[$0] - 2 * image[$0] }
         let norm = sum.reduce(0) { $0 + $1 * $1 }.squareRoot()

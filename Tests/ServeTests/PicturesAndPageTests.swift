@@ -50,7 +50,7 @@ struct PicturesAndPageTests {
     @Test func thumbnailMemoryStaysBoundedOverManyPictures() async throws {
         let server = fixture.server { $0.thumbnailCacheBytes = 20_000 }
         try await server.withLiveClient { client in
-            for id in 0..<fixture.search.contents.files.count where id != fixture.outsideLink && id != fixture.changed {
+            for id in 0..<fixture.search.index.count where id != fixture.outsideLink && id != fixture.changed {
                 let r = try await client.execute(uri: "/api/images/\(id)/thumbnail?size=128", method: .get)
                 #expect(r.status == .ok)
             }
@@ -62,12 +62,12 @@ struct PicturesAndPageTests {
         try await fixture.server { $0.dedup = true }.withLiveClient { client in
             let health = try await client.execute(uri: "/healthz", method: .get)
             #expect(health.status == .ok && health.json["status"] as? String == "ok")
-            #expect(health.json["rows"] as? Int == fixture.search.contents.storage.count)
+            #expect(health.json["rows"] as? Int == fixture.search.index.count)
             let index = try await client.execute(uri: "/api/index", method: .get)
-            #expect(index.json["rows"] as? Int == fixture.search.contents.storage.count)
+            #expect(index.json["rows"] as? Int == fixture.search.index.count)
             #expect(index.json["folder"] as? String == "photos" && index.json["dedup_default"] as? Bool == true)
             let model = index.json["model"] as? [String: Any] ?? [:]
-            #expect(model["fingerprint"] as? String == fixture.search.contents.modelFingerprint)
+            #expect(model["fingerprint"] as? String == fixture.search.index.modelFingerprint)
             #expect(model["file"] as? String == "model.safetensors")
             #expect(index.json["built"] is String)
             #expect(!index.text.contains(fixture.folder.deletingLastPathComponent().path))

@@ -40,7 +40,7 @@ struct SearchAPITests {
             }
             #expect(paged.prefix(30) == all[...])
             let last = try await client.execute(uri: searchURI("blue square", "k=10&offset=35"), method: .get)
-            #expect(last.resultIDs.count == fixture.search.contents.storage.count - 35)
+            #expect(last.resultIDs.count == fixture.search.index.count - 35)
             #expect(last.json["has_more"] as? Bool == false)
         }
     }

@@ -72,7 +72,7 @@ struct ServeFixture: @unchecked Sendable {
 
         search = try ImageSearch(indexFile: indexFile)
         var everything = SearchOptions()
-        everything.k = search.contents.storage.count
+        everything.k = search.index.count
         let scores = try search.search(texts: ["a red circle"], options: everything).results[0].map(\.score)
         let bins = Float(ScoreCalibration.binCount)
         calibrationEdge = ((scores[scores.count / 2] + 1) / 2 * bins).rounded(.down) / bins * 2 - 1
@@ -80,7 +80,7 @@ struct ServeFixture: @unchecked Sendable {
         let calibratedURL = base.appendingPathComponent("calibrated.safetensors")
         try ModelFile.write(model, to: calibratedURL)
         calibratedSearch = try ImageSearch(indexFile: indexFile, modelFile: calibratedURL)
-        let paths = search.contents.files.map(\.path)
+        let paths = search.index.files.map(\.path)
         outsideLink = paths.firstIndex(of: "link-out.png")!
         changed = paths.firstIndex(of: changedPath)!
         uploadRow = paths.firstIndex(of: "shapes/s4.png")!

@@ -26,6 +26,32 @@ struct IndexKernelsTests {
         return (0..<count).map { _ in Float(rng.nextIndex(below: 2001)) / 1000 - 1 }
     }
 
+    /// A row scores bit for bit the same wherever it sits: first or last of a block of four, or
+    /// in the n mod 4 rows after the blocks. A sharded index holds a row at another position than
+    /// the whole index does, and the exact merge compares their scores with ==.
+    @Test(arguments: dimensions)
+    func aRowScoresTheSameAtEveryPosition(d: Int) {
+        Self.atEveryLevel { level in
+            let q = Self.floats(d, seed: UInt64(d) + 7), row = Self.floats(d, seed: UInt64(d) + 8)
+            let codes = row.map { UInt8(($0 + 1) * 127) }
+            var floatScores: [Float] = [], codeScores: [Float] = []
+            for n in 1...9 {
+                for position in 0..<n {
+                    var rows = Self.floats(n * d, seed: UInt64(n * 31 + d))
+                    var rowCodes = rows.map { UInt8(($0 + 1) * 127) }
+                    for j in 0..<d { rows[position * d + j] = row[j]; rowCodes[position * d + j] = codes[j] }
+                    var out = [Float](repeating: .nan, count: n)
+                    rk_dot_rows(q, rows, n, d, 0.25, &out)
+                    floatScores.append(out[position])
+                    rk_dot_codes(q, rowCodes, n, d, 0.25, &out)
+                    codeScores.append(out[position])
+                }
+            }
+            #expect(Set(floatScores.map(\.bitPattern)).count == 1, "level \(level) d \(d): Float row scores \(Set(floatScores))")
+            #expect(Set(codeScores.map(\.bitPattern)).count == 1, "level \(level) d \(d): SQ8 row scores \(Set(codeScores))")
+        }
+    }
+
     @Test(arguments: dimensions)
     func rowDotProductsMatchDoubleReference(d: Int) {
         Self.atEveryLevel { level in

@@ -1,0 +1,52 @@
+// `mpirun -np N retrieve query --index MANIFEST …`: for a collection larger than one machine's
+// memory, each rank opens only its shards of the manifest (r, r + N, …), searches them, and
+// the ranks exchange their k best per query (paths, exact scores, global ids); rank 0 merges
+// them as one process merges its shards (ImageSearch.merge) and prints. Plain captions,
+// --queries and --image; the query language and --dedup need every shard in one process.
+import Cluster
+import Foundation
+import Search
+
+struct DistributedQuery {
+    let world: Communicator
+
+    /// One result as it travels between ranks: the score as its bits, so the merge compares
+    /// exactly the numbers each rank computed.
+    private struct Hit: Codable {
+        let path: String
+        let score: UInt32
+        let row: Int
+        let likelihood: Double?
+    }
+
+    /// Opens this rank's shards of the manifest at `indexURL` and its model.
+    func open(_ indexURL: URL, model: URL?) throws -> ImageSearch {
+        guard ShardManifest.isManifest(indexURL) else {
+            throw CommandError("\(indexURL.path): under mpirun, query searches the shards of a sharded index over the ranks; give its manifest (retrieve index DIR --shards N writes DIR/.retrieve/index.json)", status: .usage)
+        }
+        let count = try ShardManifest.read(from: indexURL).shards.count
+        let mine = Set(IndexShard.shards(count: count, rank: world.rank, ranks: world.size).map(\.index))
+        return try ImageSearch(indexFile: indexURL, modelFile: model, shards: mine)
+    }
+
+    /// Every rank's answers for its shards, merged: on every rank, the answers one process
+    /// searching every shard gives. `minLikelihood` is applied after the merge.
+    func answers(_ local: [ImageSearch.TextAnswer], search: ImageSearch, k: Int, minLikelihood: Double?) throws -> [ImageSearch.TextAnswer] {
+        let mine = local.map { $0.results.map { Hit(path: $0.path, score: $0.score.bitPattern, row: $0.row, likelihood: $0.likelihood) } }
+        let gathered = try world.allGather(bytes: Array(JSONEncoder().encode(mine))).map {
+            try JSONDecoder().decode([[Hit]].self, from: Data($0))
+        }
+        return try local.enumerated().map { i, answer in
+            var answer = answer
+            let lists = try gathered.map { rank -> [SearchResult] in
+                guard rank.count == local.count else { throw CommandError("a rank answered \(rank.count) queries, not \(local.count)") }
+                return rank[i].map {
+                    SearchResult(path: $0.path, url: search.root.appendingPathComponent($0.path), score: Float(bitPattern: $0.score),
+                                 row: $0.row, likelihood: $0.likelihood)
+                }
+            }
+            (answer.results, answer.belowCut) = ImageSearch.merge(lists, k: k, minLikelihood: minLikelihood)
+            return answer
+        }
+    }
+}
