@@ -142,22 +142,12 @@ public final class Communicator: @unchecked Sendable {
     /// Every rank's bytes, in rank order; the ranks may hand in different lengths (the results
     /// of a distributed search, serialised).
     public func allGather(bytes local: [UInt8]) -> [[UInt8]] {
-        guard usesMPI else { return [local] }
-        var counts = [Int32](repeating: 0, count: size)
-        timed { check(cmpi_allgather_int(Int32(local.count), &counts), "MPI_Allgather") }
-        var offsets = [Int32](repeating: 0, count: size)
-        for r in 1..<max(1, size) { offsets[r] = offsets[r - 1] + counts[r - 1] }
-        var all = [UInt8](repeating: 0, count: Int(counts.reduce(0, +)))
-        bytesSent += local.count
-        timed {
-            local.withUnsafeBytes { mine in
-                all.withUnsafeMutableBytes { out in
-                    check(cmpi_allgatherv_bytes(mine.baseAddress, Int32(mine.count), out.baseAddress, counts, offsets),
-                          "MPI_Allgatherv")
-                }
-            }
+        let (all, counts) = allGatherVarying(local) { check(cmpi_allgatherv_bytes($0, $1, $2, $3, $4), "MPI_Allgatherv") }
+        var start = 0
+        return counts.map { count in
+            defer { start += count }
+            return Array(all[start..<(start + count)])
         }
-        return (0..<size).map { Array(all[Int(offsets[$0])..<Int(offsets[$0] + counts[$0])]) }
     }
 
     /// Rank `root`'s bytes on every rank; the others' `bytes` are replaced, whatever their length.
