@@ -168,13 +168,18 @@ public final class TarReader {
             out.append(contentsOf: buffer[start..<(start + take)])
             start += take; offset += take; left -= take
         }
-        try skip((512 - size % 512) % 512, member: member)
+        try discard((512 - size % 512) % 512, member: member)
         return out
     }
 
     /// Skips `size` bytes of a member and its padding.
     private func skip(_ size: Int, member: String) throws {
-        var left = size + (512 - size % 512) % 512
+        try discard(size + (512 - size % 512) % 512, member: member)
+    }
+
+    /// Skips exactly `count` bytes.
+    private func discard(_ count: Int, member: String) throws {
+        var left = count
         while left > 0 {
             try fill(min(left, buffer.count))
             guard end > start else { throw truncated(member) }
