@@ -49,6 +49,7 @@ enum PixelCacheWriter {
         let shardName = shard.lastPathComponent
 
         func decodePending() throws {
+            guard !pending.isEmpty else { return }
             var results = [Result<RGBImage, any Error>?](repeating: nil, count: pending.count)
             results.withUnsafeMutableBufferPointer { out in
                 let base = out.baseAddress!
