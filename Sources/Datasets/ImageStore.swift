@@ -67,6 +67,11 @@ public struct ImageStore: Sendable {
         self.failures = failures
     }
 
+    /// Stores another store's pictures under other items (tests relabel stores).
+    public init(side: Int, images: StoredPictures, items: [CaptionedImage], failures: [(path: String, reason: String)] = []) {
+        self.init(side: side, pictures: images, items: items, failures: failures)
+    }
+
     /// The pictures at `indices`, in that order, kept where they are (a probe of the training set).
     public func subset(_ indices: [Int]) -> ImageStore {
         ImageStore(side: side, pictures: images.subset(indices), items: indices.map { items[$0] })

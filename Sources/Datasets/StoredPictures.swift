@@ -58,6 +58,8 @@ public struct StoredPictures: RandomAccessCollection, Sendable {
         }
         return StoredPictures(Array(self) + Array(other))
     }
+
+    public static func + (lhs: StoredPictures, rhs: StoredPictures) -> StoredPictures { lhs.appending(rhs) }
 }
 
 /// The open pixel caches of one load of shards, shared by its train, validation and test stores.

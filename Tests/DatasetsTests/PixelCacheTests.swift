@@ -7,7 +7,10 @@ import Vision
 @testable import Datasets
 
 struct PixelCacheTests {
-    static let colours: [(UInt8, UInt8, UInt8)] = (0..<12).map { i in (UInt8(20 * i), UInt8(255 - 20 * i), UInt8(i % 3 * 100)) }
+    static let colours: [(UInt8, UInt8, UInt8)] = (0..<12).map { (i: Int) -> (UInt8, UInt8, UInt8) in
+        let red = UInt8(20 * i), green = UInt8(255 - 20 * i), blue = UInt8(i % 3 * 100)
+        return (red, green, blue)
+    }
 
     /// A shard of 12 one-colour pictures (one of them undecodable), captioned by their index.
     static func shard(in folder: URL, name: String = "000000.tar") throws -> URL {

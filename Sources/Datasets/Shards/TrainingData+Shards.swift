@@ -14,7 +14,9 @@ extension TrainingData {
         for (f, (cache, shard)) in zip(set.files, shards).enumerated() {
             for row in 0..<cache.count {
                 let path = shard.lastPathComponent + "/" + cache.keys[row]
-                items.append(CaptionedImage(path: path, url: shard.appendingPathComponent(cache.keys[row]), captions: cache.captions[row]))
+                // The url is the shard's, shared by its samples: one URL object per sample would be
+                // most of the memory a sample costs.
+                items.append(CaptionedImage(path: path, url: shard, captions: cache.captions[row]))
                 file.append(Int32(f))
                 rows.append(Int32(row))
             }
