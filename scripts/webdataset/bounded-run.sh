@@ -25,8 +25,9 @@ run() {  # run LABEL ARGS…: one run under the limit, interrupted after $second
     [ -n "$child" ] && kill -INT "$child"
     wait "$timer" || true
     echo "== $label (ulimit -v $limit_kb KB)"
-    grep -E "^pixel cache|^data:|^resuming|interrupted|Maximum resident|Exit status|Elapsed" "$out.$label.err" || true
-    grep -o "[0-9]* pairs/s" "$out.$label.err" | tail -3 | tr '\n' ' '; echo
+    grep -E "^pixel cache|^data:|^resuming|interrupted|terminated|Fatal error|Maximum resident|Exit status|Elapsed" "$out.$label.err" || true
+    echo "pairs/s of the last logged steps:"
+    grep -o '"pairs_per_s":[0-9.]*' "${out%.safetensors}.metrics.jsonl" | tail -4 | cut -d: -f2 | tr '\n' ' '; echo
 }
 
 run first "$@"
