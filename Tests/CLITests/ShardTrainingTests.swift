@@ -52,6 +52,9 @@ struct ShardTrainingTests {
         #expect(first.stderr.contains("pixel cache: decoded 4 shards of 4"), "\(first.stderr)")
         #expect(first.stderr.contains(" train / ") && first.stderr.contains(" validation pictures"), "\(first.stderr)")
         #expect(FileManager.default.fileExists(atPath: model))
+        let eval = try CommandLineTool.run(["eval", "--model", model, "--data", pattern, "--on", "val", "--json"])
+        #expect(eval.status == 0 && eval.stderr.contains("pixel cache: 4 shards current"), "\(eval.all)")
+        #expect((try JSON.object(eval.stdout))["images"] as? Int ?? 0 > 0, "\(eval.stdout)")
         let again = try CommandLineTool.run(["train", "--data", folder.appendingPathComponent("shards").path, "--out", model, "--epochs", "1"] + Self.settings)
         #expect(again.status == 0 && again.stderr.contains("pixel cache: 4 shards current"), "\(again.all)")
 
