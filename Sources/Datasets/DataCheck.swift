@@ -35,7 +35,7 @@ public struct DataCheck: Sendable {
     public static let manyUnknownWords = 0.3
 
     public init(train: ImageStore, validation: ImageStore?, vocabulary: Vocabulary) {
-        let pictureGroups = Self.groups(train.images.map(Self.fingerprint))
+        let pictureGroups = Self.groups(train.images.indices.map(train.images.fingerprint(at:)))
         let captionGroups = Self.groups(train.items.flatMap(\.captions).map(Self.normalised))
         pictures = train.count
         distinctPictures = pictureGroups.count

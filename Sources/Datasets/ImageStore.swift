@@ -1,6 +1,6 @@
-// Training pictures decoded once and kept in memory at the model's input size, so epochs
-// after the first never decode again. Decoding runs on every core; a picture that cannot be
-// read, or that is damaged (the codec guessed part of it), is reported with its reason and left
+// Training pictures decoded once and kept at the model's input size (in memory, or for tar
+// shards in pixel cache files: StoredPictures), so epochs after the first never decode again.
+// Decoding runs on every core; a picture that cannot be read, or that is damaged (the codec guessed part of it), is reported with its reason and left
 // out, and the rest goes on; damaged pictures are kept, still reported, when asked.
 import Foundation
 import Vision
@@ -9,7 +9,7 @@ import Neural
 /// Decoded, square, input-sized pictures, aligned with the captioned images they came from.
 public struct ImageStore: Sendable {
     public let side: Int
-    public let images: [RGBImage]
+    public let images: StoredPictures
     /// The captioned images that decoded, in the same order as `images`.
     public let items: [CaptionedImage]
     /// Pictures left out, with the one-line reason.
@@ -55,11 +55,33 @@ public struct ImageStore: Sendable {
 
     /// Stores already decoded pictures (tests, generated data).
     public init(side: Int, images: [RGBImage], items: [CaptionedImage], failures: [(path: String, reason: String)] = []) {
-        precondition(images.count == items.count, "\(images.count) pictures for \(items.count) items")
+        self.init(side: side, pictures: StoredPictures(images), items: items, failures: failures)
+    }
+
+    /// Stores pictures kept wherever `pictures` keeps them (pixel caches of shards).
+    public init(side: Int, pictures: StoredPictures, items: [CaptionedImage], failures: [(path: String, reason: String)] = []) {
+        precondition(pictures.count == items.count, "\(pictures.count) pictures for \(items.count) items")
         self.side = side
-        self.images = images
+        self.images = pictures
         self.items = items
         self.failures = failures
+    }
+
+    /// Stores another store's pictures under other items (tests relabel stores).
+    public init(side: Int, images: StoredPictures, items: [CaptionedImage], failures: [(path: String, reason: String)] = []) {
+        self.init(side: side, pictures: images, items: items, failures: failures)
+    }
+
+    /// The pictures at `indices`, in that order, kept where they are (a probe of the training set).
+    public func subset(_ indices: [Int]) -> ImageStore {
+        ImageStore(side: side, pictures: images.subset(indices), items: indices.map { items[$0] })
+    }
+
+    /// These pictures followed by `other`'s (the whole of a split data set).
+    public func appending(_ other: ImageStore) -> ImageStore {
+        precondition(side == other.side, "pictures of \(side) and \(other.side) px")
+        return ImageStore(side: side, pictures: images.appending(other.images), items: items + other.items,
+                          failures: failures + other.failures)
     }
 
     public var count: Int { images.count }

@@ -16,6 +16,8 @@ public struct TrainingData: Sendable {
     public let missing: [CaptionedImage]
     /// Pictures that exist but could not be decoded, with the reason.
     public var undecodable: [(path: String, reason: String)] { train.failures + validation.failures + test.failures }
+    /// Samples of tar shards left out (no caption, no picture, undecodable, a truncated shard).
+    public var shardWarnings: [ShardWarning] = []
     /// Damaged pictures kept (`keepDamaged`), with the codec's warning.
     public var damaged: [(path: String, reason: String)] { train.damaged + validation.damaged + test.damaged }
 

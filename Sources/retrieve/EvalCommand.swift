@@ -42,8 +42,7 @@ struct EvalCommand: ParsableCommand {
         let store: ImageStore
         switch part {
         case .all:
-            let parts = [data.train, data.validation, data.test]
-            store = ImageStore(side: data.train.side, images: parts.flatMap(\.images), items: parts.flatMap(\.items))
+            store = data.train.appending(data.validation).appending(data.test)
         case .train: store = data.train
         case .val: store = data.validation
         case .test: store = data.test

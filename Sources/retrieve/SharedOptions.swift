@@ -7,9 +7,12 @@ import Retrieval
 import Datasets
 
 struct DataOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Captions: TSV/CSV (path<TAB>caption), COCO captions JSON, a Flickr token file, or a folder of pictures with .txt sidecars.",
+    @Option(help: ArgumentHelp("Captions: TSV/CSV (path<TAB>caption), COCO captions JSON, a Flickr token file, a folder of pictures with .txt sidecars, or WebDataset tar shards (a .tar, a folder of them, or 'shards/{000000..000059}.tar').",
                                valueName: "file"))
     var data: String
+
+    @Option(help: ArgumentHelp("With tar shards: folder for the decoded pixel caches (default: retrieve-cache beside the shards).", valueName: "dir"))
+    var cache: String?
 
     @Option(help: ArgumentHelp("Folder the picture paths are relative to (default: the captions file's folder).", valueName: "dir"))
     var images: String?
@@ -25,7 +28,7 @@ struct DataOptions: ParsableArguments {
     var keepDamaged = false
 
     func validate() throws {
-        guard FileManager.default.fileExists(atPath: data) else {
+        guard namesShards || FileManager.default.fileExists(atPath: data) else {
             throw ValidationError("--data \(data): no such file or folder")
         }
         if let images, !FileManager.default.fileExists(atPath: images) {
@@ -38,6 +41,7 @@ struct DataOptions: ParsableArguments {
 
     /// Reads the captions and decodes the pictures, with a progress bar and one report of what was left out.
     func load(preprocessing: Preprocessing) throws -> TrainingData {
+        if namesShards { return try loadShards(preprocessing: preprocessing) }
         let bar = ProgressBar("decode", total: 1, unit: "img")
         let data = try TrainingData.load(captions: URL(fileURLWithPath: self.data),
                                          imagesDirectory: images.map { URL(fileURLWithPath: $0) },

@@ -20,6 +20,8 @@ struct TrainCommand: ParsableCommand {
 
             Ctrl-C (or SIGTERM, or SIGUSR1: under mpirun send it to mpirun, which forwards it to every rank) finishes the step, saves the state and exits 130; run the same command with --resume to go on exactly where it stopped. A resumed run keeps its saved settings, except --epochs: a different number extends (or ends earlier) the run, and the learning-rate schedule then spans the new length.
 
+            --data also takes WebDataset tar shards: one .tar, a folder of them, or a range such as 'shards/{000000..000059}.tar'. Each shard is decoded once into a pixel cache (--cache DIR, default retrieve-cache beside the shards) that later runs read a picture at a time, so memory does not grow with the data (docs/webdataset.md).
+
             Pictures that cannot be decoded are skipped and listed with the reason; so are damaged ones (corrupt JPEG data that libjpeg decodes by guessing part of the picture), unless --keep-damaged.
 
             Before the first step the data is checked: training pictures that are all one picture (by their pixels) or captions that are all one caption, or nearly so (90%), stop with an error (--force trains anyway); heavy duplication and many unknown validation words are warnings. The collapse monitor judges every run, however short (its grace and window scale with the run), compares each validation evaluation with a random ranking, and gives a final verdict at the end; a mode it could not judge says "not judged".

@@ -33,6 +33,9 @@ public enum CaptionFormat: String, Sendable, CaseIterable, Codable {
     case flickr
     /// A folder of images, each with a sidecar `.txt` (one caption per non-empty line).
     case sidecar
+    /// WebDataset tar shards (`KEY.jpg`/`KEY.png` + `KEY.txt` or `KEY.json`), read by
+    /// `TrainingData.load(shards:…)`, never by `read(from:)`.
+    case webDataset
 }
 
 /// A record that was skipped, and where. The run goes on; callers show these to the user.

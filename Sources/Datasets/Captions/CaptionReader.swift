@@ -29,6 +29,8 @@ extension CaptionDataset {
         case .coco: return try readCOCO(data, file: url, base: base)
         case .flickr: return try readFlickr(data, file: url, base: base)
         case .sidecar: fatalError("handled above")
+        case .webDataset:
+            throw CaptionDataError.unreadable(file: url.path, reason: "tar shards are read with TrainingData.load(shards:), not as a captions file")
         }
     }
 

@@ -3,6 +3,7 @@
 // calibration of scores (measured on validation, checked on test).
 import Foundation
 import Datasets
+import Neural
 
 public enum RetrievalEvaluation {
     /// Which captions of each picture take part.
@@ -20,7 +21,7 @@ public enum RetrievalEvaluation {
 
     /// Every picture of `store` and its captions (`choice`) embedded as search embeds them.
     public static func embed(model: DualEncoder, store: ImageStore, captions choice: CaptionChoice = .all) -> PairScores {
-        let images = model.embedImages(model.configuration.preprocessing.batch(store.images))
+        let images = embedPictures(model: model, store: store)
         var texts: [String] = [], owner: [Int] = []
         for (i, item) in store.items.enumerated() {
             for caption in (choice == .all ? item.captions : Array(item.captions.prefix(1))) {
@@ -30,6 +31,19 @@ public enum RetrievalEvaluation {
         }
         let captions = model.embedTexts(texts).embeddings
         return PairScores(images: images, captions: captions, imageOfCaption: owner, texts: texts)
+    }
+
+    /// The (N, D) embeddings of the store's pictures, prepared `chunk` at a time: a store read
+    /// from pixel caches is never resident as a whole, nor are its float inputs.
+    static func embedPictures(model: DualEncoder, store: ImageStore, chunk: Int = 256) -> Tensor {
+        let d = model.configuration.embeddingDimension
+        var out = [Float]()
+        out.reserveCapacity(store.count * d)
+        for start in stride(from: 0, to: store.count, by: chunk) {
+            let squares = Array(store.images[start..<min(store.count, start + chunk)])
+            out += model.embedImages(model.configuration.preprocessing.batch(squares), chunk: chunk).data
+        }
+        return Tensor(shape: [store.count, d], data: out)
     }
 
     /// Recall@K of embedded pictures and captions.

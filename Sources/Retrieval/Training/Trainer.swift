@@ -222,7 +222,7 @@ public final class Trainer {
         guard size >= 2 else { return nil }
         var generator = SeededGenerator(seed: seed ^ 0x7072_6F62_6500)
         let picked = Array(generator.permutation(of: train.count).prefix(size)).sorted()
-        return ImageStore(side: train.side, images: picked.map { train.images[$0] }, items: picked.map { train.items[$0] })
+        return train.subset(picked)
     }
 
     private func saveState(_ events: (TrainingEvent) -> Void) throws {
