@@ -74,6 +74,9 @@ public final class GraphIndex: @unchecked Sendable {
         let q = queries.shape[0]
         guard count > 0, k > 0, q > 0 else { return [[SearchHit]](repeating: [], count: q) }
         let beam = max(k, ef ?? efSearch)
+        // A beam as wide as the graph visits every node it can reach; scanning them all is as
+        // cheap and cannot miss one that pruned links left unreachable.
+        if beam >= count { return exactIndex.search(queries, k: k) }
         var results = [[SearchHit]](repeating: [], count: q)
         let slots = max(1, min(parameters.threads, q))
         let workspaces = (0..<slots).map { _ in spareWorkspaces.take(nodes: count, capacity: beam + 2 * neighbors + 8) }
