@@ -101,11 +101,11 @@ int32_t rk_graph_greedy(const rk_graph *g, const float *q, int32_t entry, float 
 
 ptrdiff_t rk_graph_search(const rk_graph *g, rk_graph_workspace *w, const float *q,
                           const rk_hit *entries, ptrdiff_t entry_count, ptrdiff_t ef, int layer, rk_hit *out) {
-    if (++w->generation == 0) {  /* stamps wrapped: clear them once every 4 billion searches */
+    if (++w->generation == 0) {  /* stamps wrapped: clear them once every 65,535 searches */
         for (ptrdiff_t i = 0; i < w->nodes; i++) w->visited[i] = 0;
         w->generation = 1;
     }
-    const uint32_t gen = w->generation;
+    const uint16_t gen = w->generation;
     rk_hit *cand = w->candidates, *res = w->results;
     ptrdiff_t nc = 0, nr = 0;
     int32_t ids[256];

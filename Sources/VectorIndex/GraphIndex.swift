@@ -32,7 +32,7 @@ public final class GraphIndex: @unchecked Sendable {
     public internal(set) var upperOffset: [Int64]
     public internal(set) var entryPoint: Int32 = -1
     public internal(set) var seed: UInt64
-    /// Search scratch kept between searches: a fresh one clears a visited stamp per node (4 MB
+    /// Search scratch kept between searches: a fresh one clears a visited stamp per node (2 MB
     /// at a million rows) before its first step, which one query at a time would pay each time.
     let spareWorkspaces = GraphWorkspacePool()
 
@@ -147,16 +147,16 @@ final class GraphWorkspacePool: @unchecked Sendable {
 
 /// A search's scratch: visited stamps for every node and the two heaps, reused across queries.
 final class GraphWorkspace {
-    private var visited: [UInt32]
+    private var visited: [UInt16]
     var nodes: Int { visited.count }
     private var candidates: [rk_hit]
     private var results: [rk_hit]
-    private var generation: UInt32 = 0
+    private var generation: UInt16 = 0
     /// The hits of a search, or an insertion's scratch.
     private var out: [rk_hit] = []
 
     init(nodes: Int, capacity: Int) {
-        visited = [UInt32](repeating: 0, count: nodes)
+        visited = [UInt16](repeating: 0, count: nodes)
         candidates = [rk_hit](repeating: rk_hit(), count: capacity)
         results = [rk_hit](repeating: rk_hit(), count: capacity)
     }

@@ -57,6 +57,19 @@ struct GraphIndexTests {
         #expect(GraphIndex(dimension: 8).search(queries, k: 3).allSatisfy { $0.isEmpty })
     }
 
+    @Test func searchesPastTheVisitedStampsWrapFindTheSame() {
+        // Stamps are 16-bit: every 65,535 searches of one workspace they are cleared and start
+        // again; a stale stamp would hide a node from the search after that.
+        let (db, queries) = Self.clustered(n: 300, q: 4)
+        let graph = GraphIndex(dimension: 32)
+        graph.add(db)
+        graph.parameters.threads = 1
+        let first = graph.search(queries, k: 10, ef: 16)
+        let one = Tensor(shape: [1, 32], data: Array(queries.data[0..<32]))
+        for _ in 0..<70_000 { _ = graph.search(one, k: 1, ef: 16) }
+        #expect(graph.search(queries, k: 10, ef: 16) == first)
+    }
+
     @Test func oneThreadAndTwoGiveTheSameResults() {
         let (db, queries) = Self.clustered(n: 5000, q: 64)
         let graph = GraphIndex(dimension: 32)

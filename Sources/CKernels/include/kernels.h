@@ -70,8 +70,8 @@ typedef struct {
 
 /// Per-thread scratch of a search: a visited stamp per node and two heaps of `capacity` hits.
 typedef struct {
-    uint32_t *visited;
-    uint32_t generation;
+    uint16_t *visited;
+    uint16_t generation;
     ptrdiff_t nodes;
     rk_hit *candidates;
     rk_hit *results;
