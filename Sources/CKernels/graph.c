@@ -5,7 +5,7 @@
 // guard each neighbour list as it is read.
 #include <sched.h>
 #include <math.h>
-#include "kernels.h"
+#include "graph_internal.h"
 
 void rk_spin_lock(int32_t *lock) {
     // Spin a little (a holder keeps a lock for microseconds), then yield: with more threads
@@ -25,13 +25,8 @@ void rk_spin_lock(int32_t *lock) {
 
 void rk_spin_unlock(int32_t *lock) { __atomic_store_n(lock, 0, __ATOMIC_RELEASE); }
 
-static inline const int32_t *links_of(const rk_graph *g, int32_t node, int layer) {
-    if (layer == 0) return g->links0 + (ptrdiff_t)node * g->stride0;
-    return g->upper + g->upperOffset[node] + (ptrdiff_t)(layer - 1) * g->strideUp;
-}
-
 static inline float score(const rk_graph *g, const float *q, int32_t node) {
-    return rk_dot(q, g->rows + (ptrdiff_t)node * g->d, g->d);
+    return rk_dot(q, rk_row_of(g, node), g->d);
 }
 
 /* Heap of hits. `better_on_top` 1: the best score at [0] (candidates); 0: the worst (results). */
@@ -76,7 +71,7 @@ static void compact(rk_hit *cand, ptrdiff_t *nc, float worst_kept) {
 
 /* A copy of node's list into `out` (under its lock while building); returns the count. */
 static ptrdiff_t read_links(const rk_graph *g, int32_t node, int layer, int32_t *out, ptrdiff_t cap) {
-    const int32_t *l = links_of(g, node, layer);
+    const int32_t *l = rk_links_of(g, node, layer);
     if (g->locks) rk_spin_lock(g->locks + node);
     ptrdiff_t n = l[0] < cap ? l[0] : cap;
     for (ptrdiff_t i = 0; i < n; i++) out[i] = l[i + 1];

@@ -7,14 +7,11 @@
 // the back-links and the build time for +0.015 recall at the same beam, which a wider beam buys
 // cheaper (200,000 × 256, M 16, efConstruction 200: 98.7 s → 50.5 s). Each node's lock
 // guards its lists; the entry point has a lock of its own. No allocation: the caller's scratch.
-#include "kernels.h"
+#include "graph_internal.h"
 
-static inline const float *row_of(const rk_graph *g, int32_t node) { return g->rows + (ptrdiff_t)node * g->d; }
-
-static inline int32_t *list_of(const rk_graph *g, const rk_graph_builder *b, int32_t node, int layer) {
-    if (layer == 0) return b->links0 + (ptrdiff_t)node * g->stride0;
-    return b->upper + g->upperOffset[node] + (ptrdiff_t)(layer - 1) * g->strideUp;
-}
+/* Node's list at `layer`, to write: `rk_graph` holds the lists const for searches, but while a
+   graph is built they are the index's writable arrays. */
+static inline int32_t *list_of(const rk_graph *g, int32_t node, int layer) { return (int32_t *)rk_links_of(g, node, layer); }
 
 /* HNSW's heuristic over `cand` (n hits, best first, scored against one base row): keeps up to
    `keep` in `kept`, filling up with the best of the skipped when fewer pass. */
@@ -26,9 +23,9 @@ static ptrdiff_t select_neighbours(const rk_graph *g, const rk_hit *cand, ptrdif
         return n;
     }
     for (ptrdiff_t i = 0; i < n && nk < keep; i++) {
-        const float *c = row_of(g, cand[i].id);
+        const float *c = rk_row_of(g, cand[i].id);
         int diverse = 1;
-        for (ptrdiff_t j = 0; j < nk && diverse; j++) diverse = rk_dot(c, row_of(g, kept[j].id), g->d) < cand[i].score;
+        for (ptrdiff_t j = 0; j < nk && diverse; j++) diverse = rk_dot(c, rk_row_of(g, kept[j].id), g->d) < cand[i].score;
         if (diverse) kept[nk++] = cand[i]; else skipped[ns++] = cand[i];
     }
     for (ptrdiff_t j = 0; j < ns && nk < keep; j++) kept[nk++] = skipped[j];
@@ -56,7 +53,7 @@ static void link_back(const rk_graph *g, const rk_graph_builder *b, int32_t neig
                       int layer, rk_hit *scratch) {
     const ptrdiff_t cap = layer == 0 ? 2 * b->neighbors : b->neighbors;
     rk_spin_lock(g->locks + neighbour);
-    int32_t *l = list_of(g, b, neighbour, layer);
+    int32_t *l = list_of(g, neighbour, layer);
     ptrdiff_t n = l[0];
     for (ptrdiff_t i = 0; i < n; i++) {
         if (l[i + 1] == node) { rk_spin_unlock(g->locks + neighbour); return; }
@@ -66,8 +63,8 @@ static void link_back(const rk_graph *g, const rk_graph_builder *b, int32_t neig
         l[0] = (int32_t)(n + 1);
     } else {
         rk_hit *cand = scratch, *kept = scratch + cap + 1, *skipped = kept + cap + 1;
-        const float *base = row_of(g, neighbour);
-        for (ptrdiff_t i = 0; i < n; i++) cand[i] = (rk_hit){rk_dot(base, row_of(g, l[i + 1]), g->d), l[i + 1]};
+        const float *base = rk_row_of(g, neighbour);
+        for (ptrdiff_t i = 0; i < n; i++) cand[i] = (rk_hit){rk_dot(base, rk_row_of(g, l[i + 1]), g->d), l[i + 1]};
         cand[n] = (rk_hit){score, node};
         sort_best_first(cand, n + 1);
         write_list(l, kept, select_neighbours(g, cand, n + 1, cap, kept, skipped));
@@ -85,8 +82,8 @@ void rk_graph_insert(const rk_graph *g, const rk_graph_builder *b, rk_graph_work
     int32_t current = *b->entry;
     rk_spin_unlock(b->entry_lock);
     const int top = b->levels[current];
-    const float *q = row_of(g, node);
-    float s = rk_dot(q, row_of(g, current), g->d);
+    const float *q = rk_row_of(g, node);
+    float s = rk_dot(q, rk_row_of(g, current), g->d);
     for (int layer = top; layer > level; layer--) current = rk_graph_greedy(g, q, current, &s, layer);
     entries[0] = (rk_hit){s, current};
     ptrdiff_t ne = 1;
@@ -95,7 +92,7 @@ void rk_graph_insert(const rk_graph *g, const rk_graph_builder *b, rk_graph_work
         for (ptrdiff_t i = 0; i < nf; i++) if (found[i].id != node) cand[nc++] = found[i];
         const ptrdiff_t nk = select_neighbours(g, cand, nc, b->neighbors, kept, skipped);
         rk_spin_lock(g->locks + node);
-        write_list(list_of(g, b, node, layer), kept, nk);
+        write_list(list_of(g, node, layer), kept, nk);
         rk_spin_unlock(g->locks + node);
         for (ptrdiff_t i = 0; i < nk; i++) link_back(g, b, kept[i].id, node, kept[i].score, layer, link_scratch);
         rk_hit *t = entries; entries = found; found = t;

@@ -49,8 +49,7 @@ extension GraphIndex {
                                 let graph = rk_graph(rows: r.baseAddress, d: dimension, links0: UnsafePointer(l0.baseAddress),
                                                      stride0: stride0, upper: UnsafePointer(up.baseAddress),
                                                      upperOffset: offsets.baseAddress, strideUp: strideUp, locks: locks)
-                                let builder = rk_graph_builder(links0: l0.baseAddress, upper: up.baseAddress,
-                                                               levels: levels.baseAddress, entry: entry, entry_lock: locks + total,
+                                let builder = rk_graph_builder(levels: levels.baseAddress, entry: entry, entry_lock: locks + total,
                                                                neighbors: neighbors, ef_construction: efConstruction)
                                 withUnsafePointer(to: graph) { graph in
                                     withUnsafePointer(to: builder) { builder in

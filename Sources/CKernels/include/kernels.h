@@ -88,12 +88,9 @@ int32_t rk_graph_greedy(const rk_graph *g, const float *q, int32_t entry, float 
 ptrdiff_t rk_graph_search(const rk_graph *g, rk_graph_workspace *w, const float *q,
                           const rk_hit *entries, ptrdiff_t entry_count, ptrdiff_t ef, int layer, rk_hit *out);
 
-/// What inserting into a graph writes: the lists (the writable `links0`/`upper` of the
-/// `rk_graph`, whose `locks` must be set), each node's top layer, and the entry point with its
-/// own lock word.
+/// What inserting into a graph needs beside the `rk_graph` (whose lists must be writable and
+/// whose `locks` must be set): each node's top layer, and the entry point with its own lock word.
 typedef struct {
-    int32_t *links0;
-    int32_t *upper;
     const uint8_t *levels;
     int32_t *entry;
     int32_t *entry_lock;
