@@ -245,18 +245,19 @@ extension TrainCommand {
 /// Ctrl-C once: finish the step, save, exit 130. Twice: exit at once. SIGTERM (what schedulers
 /// send before a job's time runs out) and SIGUSR1 (what mpirun forwards to its ranks; its own
 /// Ctrl-C kills them within a second) do the same, so a job under mpirun or SLURM can be stopped
-/// with its state saved. A plain handler, not a dispatch source: under mpirun the signal may land
-/// on any of MPI's threads, where a dispatch source never hears it.
+/// with its state saved. A plain handler that touches only atomics, so it works on whichever of
+/// the process's threads (dispatch's, MPI's) the signal lands.
 final class InterruptFlag: @unchecked Sendable {
+    private static let signals: [Int32] = [SIGINT, SIGTERM, SIGUSR1]
     private var announced = false
 
     init() {
         // A process started from a thread that blocks them (a dispatch queue's) inherits the block.
         var unblock = sigset_t()
         sigemptyset(&unblock)
-        for number in [SIGINT, SIGTERM, SIGUSR1] { sigaddset(&unblock, number) }
+        for number in Self.signals { sigaddset(&unblock, number) }
         pthread_sigmask(SIG_UNBLOCK, &unblock, nil)
-        for number in [SIGINT, SIGTERM, SIGUSR1] {
+        for number in Self.signals {
             signal(number) { number in
                 // Only atomics and _exit are safe in a signal handler.
                 interruptSignal.store(number, ordering: .relaxed)
