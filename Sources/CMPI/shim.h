@@ -18,6 +18,9 @@ static inline int cmpi_allreduce_sum_float(float *values, int count) {
 static inline int cmpi_allreduce_sum_double(double *values, int count) {
     return MPI_Allreduce(MPI_IN_PLACE, values, count, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
 }
+static inline int cmpi_reduce_scatter_sum_float(const float *values, float *mine, const int *counts) {
+    return MPI_Reduce_scatter(values, mine, counts, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD);
+}
 static inline int cmpi_allgather_int(int value, int *all) {
     return MPI_Allgather(&value, 1, MPI_INT, all, 1, MPI_INT, MPI_COMM_WORLD);
 }

@@ -84,6 +84,26 @@ public final class Communicator: @unchecked Sendable {
         return values
     }
 
+    /// This rank's part of the element-wise sum over the ranks of `values`, which every rank
+    /// lays out as the ranks' parts in rank order, `counts[r]` values for rank r: what an
+    /// all-reduce gives, at about half its traffic, where each rank needs only its own part.
+    public func reduceScatterSum(_ values: [Float], counts: [Int]) -> [Float] {
+        precondition(counts.count == size && counts.reduce(0, +) == values.count,
+                     "\(values.count) values in parts \(counts) over \(size) ranks")
+        guard usesMPI else { return values }
+        var mine = [Float](repeating: 0, count: counts[rank])
+        let counts32 = counts.map { Int32($0) }
+        bytesSent += values.count * MemoryLayout<Float>.size
+        timed {
+            values.withUnsafeBufferPointer { all in
+                mine.withUnsafeMutableBufferPointer { out in
+                    check(cmpi_reduce_scatter_sum_float(all.baseAddress, out.baseAddress, counts32), "MPI_Reduce_scatter")
+                }
+            }
+        }
+        return mine
+    }
+
     /// True on every rank when `flag` is true on any rank.
     public func any(_ flag: Bool) -> Bool {
         allReduceSum([flag ? 1 : 0])[0] > 0

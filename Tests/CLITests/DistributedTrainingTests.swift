@@ -48,6 +48,14 @@ struct DistributedTrainingTests {
         for (x, y) in zip(a, b) {
             #expect(abs(x.loss - y.loss) <= 1e-4, "step \(x.step): loss \(x.loss) alone, \(y.loss) over two ranks")
         }
+        // The monitor judges the whole batch's scores, which no rank holds: each adds up its rows.
+        let fa = try Self.scoreFigures(one), fb = try Self.scoreFigures(two)
+        #expect(fa.count == a.count && fb.count == a.count && fa.first?.count == 6, "\(fa.first ?? [:])")
+        for (x, y) in zip(fa, fb) {
+            for (name, value) in x {
+                #expect(y[name].map { abs($0 - value) <= 1e-4 } == true, "\(name): \(value) alone, \(y[name] ?? .nan) over two ranks")
+            }
+        }
         let wa = try Safetensors.read(contentsOf: Self.last(one)).tensors
         let wb = try Safetensors.read(contentsOf: Self.last(two)).tensors
         #expect(wa.keys.sorted() == wb.keys.sorted())
@@ -132,6 +140,17 @@ struct DistributedTrainingTests {
     }
 
     /// The loss of every logged step, in order, from the run's metrics file.
+    /// Each step's figures of the batch's scores, as the monitor logged them.
+    static func scoreFigures(_ model: URL) throws -> [[String: Double]] {
+        let metrics = model.deletingPathExtension().appendingPathExtension("metrics.jsonl")
+        return try String(contentsOf: metrics, encoding: .utf8).split(separator: "\n").compactMap { line in
+            let record = try JSON.object(String(line))
+            guard record["kind"] as? String == "step", let monitor = record["monitor"] as? [String: Any] else { return nil }
+            let names = ["pos_cos", "neg_cos", "score_std", "batch_top1", "batch_top1_chance", "chance_loss"]
+            return Dictionary(uniqueKeysWithValues: names.compactMap { name in (monitor[name] as? Double).map { (name, $0) } })
+        }
+    }
+
     static func losses(_ model: URL) throws -> [(step: Int, loss: Double)] {
         let metrics = model.deletingPathExtension().appendingPathExtension("metrics.jsonl")
         return try String(contentsOf: metrics, encoding: .utf8).split(separator: "\n").compactMap { line in

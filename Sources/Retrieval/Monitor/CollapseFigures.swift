@@ -1,7 +1,7 @@
 // The figures the collapse monitor judges, computed from what a training step already has:
-// the B×B similarity (or score) matrix, the two embedding batches, the loss, the temperature
-// and the gradient norms by tower and by parameter group. Two passes over S (scores, then the
-// batch's own retrieval), one over each batch, one small GEMM each for the effective rank.
+// the sums of the B×B similarity (or score) matrix (`ScoreSums`), the two embedding batches,
+// the loss, the temperature and the gradient norms by tower and by parameter group. One pass
+// over each batch, one small GEMM each for the effective rank.
 import Foundation
 import Neural
 
@@ -68,8 +68,17 @@ public struct CollapseFigures: Codable, Sendable, Equatable {
     public init(step: Int, loss: Float, similarity: Tensor, image: Tensor, text: Tensor,
                 logScale: Float, gradientNorms: [String: Double], groups: [String: GroupGradient] = [:],
                 learningRateFraction: Double = 1, excluded: [Bool]? = nil, logitBias: Float? = nil) {
-        let b = similarity.shape[0]
-        precondition(similarity.shape == [b, b], "similarity must be square, got \(similarity.shape)")
+        self.init(step: step, loss: loss, scores: ScoreSums(similarity: similarity, excluded: excluded), image: image,
+                  text: text, logScale: logScale, gradientNorms: gradientNorms, groups: groups,
+                  learningRateFraction: learningRateFraction, logitBias: logitBias)
+    }
+
+    /// Computes every figure from the sums of the whole batch's scores; `image` and `text` are
+    /// the whole batch's (B, D) embeddings.
+    public init(step: Int, loss: Float, scores: ScoreSums, image: Tensor, text: Tensor,
+                logScale: Float, gradientNorms: [String: Double], groups: [String: GroupGradient] = [:],
+                learningRateFraction: Double = 1, logitBias: Float? = nil) {
+        let b = image.rows
         self.step = step
         self.loss = Double(loss)
         self.batchSize = b
@@ -80,34 +89,23 @@ public struct CollapseFigures: Codable, Sendable, Equatable {
         self.learningRateFraction = learningRateFraction
         (groupRatio, largestGroup) = Self.largestOverMedian(groups)
 
-        var positive = 0.0, negative = 0.0, negatives = 0, sum = 0.0, sumSquares = 0.0
-        var finite = loss.isFinite && logScale.isFinite
-        similarity.withUnsafeBufferPointer { s in
-            for i in 0..<b {
-                for j in 0..<b {
-                    let v = Double(s[i * b + j])
-                    if !v.isFinite { finite = false; continue }
-                    sum += v
-                    sumSquares += v * v
-                    if i == j { positive += v } else if excluded?[i * b + j] != true { negative += v; negatives += 1 }
-                }
-            }
-        }
-        let n = Double(max(1, b * b))
-        meanPositive = positive / Double(max(1, b))
-        meanNegative = negatives > 0 ? negative / Double(negatives) : meanPositive
+        var finite = loss.isFinite && logScale.isFinite && scores.nonFinite == 0
+        let n = max(1, scores.entries)
+        meanPositive = scores.positive / Double(max(1, b))
+        meanNegative = scores.negatives > 0 ? scores.negative / scores.negatives : meanPositive
         gap = meanPositive - meanNegative
-        scoreSpread = max(0, sumSquares / n - (sum / n) * (sum / n)).squareRoot()
+        scoreSpread = max(0, scores.sumSquares / n - (scores.sum / n) * (scores.sum / n)).squareRoot()
         self.logitBias = logitBias.map(Double.init)
         if let bias = logitBias {
             // Sigmoid: the loss if every unmasked pair scored the batch's mean logit.
-            let pairs = b + negatives
-            let meanCosine = pairs > 0 ? (positive + negative) / Double(pairs) : 0
-            chanceLoss = ContrastiveLoss.sigmoidFlatLoss(batch: b, negatives: negatives,
+            let pairs = Double(b) + scores.negatives
+            let meanCosine = pairs > 0 ? (scores.positive + scores.negative) / pairs : 0
+            chanceLoss = ContrastiveLoss.sigmoidFlatLoss(batch: b, negatives: Int(scores.negatives),
                                                          logit: exp(Double(logScale)) * meanCosine + Double(bias))
             finite = finite && bias.isFinite
         }
-        (batchTop1, batchTop1Chance) = similarity.withUnsafeBufferPointer { BatchRetrieval.top1($0, size: b, excluded: excluded) }
+        let queries = max(1, scores.queries)
+        (batchTop1, batchTop1Chance) = (scores.top1Hits / queries, scores.top1Chance / queries)
 
         let imageStats = BatchGeometry(image)
         let textStats = BatchGeometry(text)
@@ -188,32 +186,6 @@ public struct GroupGradient: Codable, Sendable, Equatable {
     }
 
     var isFinite: Bool { gradientNorm.isFinite && valueNorm.isFinite && updateRatio.isFinite }
-}
-
-/// How well a batch retrieves its own pairs: a model that learned nothing ranks them at chance.
-enum BatchRetrieval {
-    /// (top-1 rate, chance rate) over every row and column of the (B, B) scores `s`; a rival
-    /// excluded by the duplicate mask is not a candidate, a tied rival shares the hit.
-    static func top1(_ s: UnsafeBufferPointer<Float>, size b: Int, excluded: [Bool]?) -> (Double, Double) {
-        guard b > 1 else { return (1, 1) }
-        var hits = 0.0, chance = 0.0
-        for pass in 0..<2 {
-            let rowStride = pass == 0 ? b : 1, colStride = pass == 0 ? 1 : b
-            for i in 0..<b {
-                let own = s[i * rowStride + i * colStride]
-                var ahead = 0, tied = 0, candidates = 1
-                for j in 0..<b where j != i {
-                    let at = i * rowStride + j * colStride
-                    if excluded?[at] == true { continue }
-                    candidates += 1
-                    if s[at] > own { ahead += 1 } else if s[at] == own || !own.isFinite { tied += 1 }
-                }
-                if ahead == 0 { hits += 1 / Double(tied + 1) }
-                chance += 1 / Double(candidates)
-            }
-        }
-        return (hits / Double(2 * b), chance / Double(2 * b))
-    }
 }
 
 /// Spread and effective rank of one (B, D) batch of embeddings.

@@ -20,8 +20,11 @@ public struct OptimizationStep {
     let parallel: DataParallel?
 
     public struct Output {
-        /// The loss of the whole batch (every rank's rows).
+        /// The loss of the whole batch (every rank's rows); in a distributed run its scores and
+        /// embedding gradients are this rank's share.
         public var result: LossResult
+        /// The sums the monitor reads of the whole batch's scores.
+        public var scores: ScoreSums
         /// Of the whole batch, every rank's rows in rank order.
         public var imageEmbeddings: Tensor
         public var textEmbeddings: Tensor
@@ -63,26 +66,14 @@ public struct OptimizationStep {
         let localImage = hooks?.forwardImage(model, images, step: step) ?? model.image.forward(images)
         let localText = hooks?.forwardText(model, rows: text.batchSize, step: step)
             ?? model.text.forward(text)
-        let (imageEmbeddings, textEmbeddings, rows) = parallel?.gather(image: localImage, text: localText)
-            ?? (localImage, localText, 0..<localImage.rows)
-        let result: LossResult
-        switch loss {
-        case .nPair:
-            result = ContrastiveLoss.nPair(image: imageEmbeddings, text: textEmbeddings,
-                                           logScale: model.logScale.value[0], mask: mask)
-        case .hinge(let margin):
-            result = ContrastiveLoss.hardestNegativeHinge(image: imageEmbeddings, text: textEmbeddings,
-                                                          margin: Float(margin), mask: mask)
-        case .sigmoid:
-            guard let bias = model.logitBias else {
-                preconditionFailure("the sigmoid loss needs a model with a logit bias (ModelConfiguration.prepared(for:))")
-            }
-            result = ContrastiveLoss.sigmoid(image: imageEmbeddings, text: textEmbeddings,
-                                             logScale: model.logScale.value[0], bias: bias.value[0], mask: mask)
-        }
+        let (imageEmbeddings, textEmbeddings, rows, rowsPerRank) = parallel?.gather(image: localImage, text: localText)
+            ?? (localImage, localText, 0..<localImage.rows, [localImage.rows])
+        var result = evaluateLoss(image: imageEmbeddings, text: textEmbeddings, mask: mask,
+                                  rows: parallel == nil ? nil : rows)
+        var scores = ScoreSums(result.scores, excluded: mask?.excluded)
         model.zeroGradients()
-        let (gradImage, gradText) = parallel == nil ? (result.gradImage, result.gradText)
-            : (DataParallel.rows(rows, of: result.gradImage), DataParallel.rows(rows, of: result.gradText))
+        let (gradImage, gradText) = parallel?.sum(&result, scores: &scores, rowsPerRank: rowsPerRank)
+            ?? (result.gradImage, result.gradText)
         if hooks?.backwardImage(model, gradImage, step: step) != true { model.image.backward(gradImage) }
         if hooks?.backwardText(step: step) != true { model.text.backward(gradText) }
         // The towers' gradients are each rank's part of the sum; the temperature's and the
@@ -102,8 +93,24 @@ public struct OptimizationStep {
             model.clampLogScale()
         }
         let report = before.addingUpdates(applied ? optimizer.lastUpdateNorms : [:], of: layers)
-        return Output(result: result, imageEmbeddings: imageEmbeddings, textEmbeddings: textEmbeddings,
+        return Output(result: result, scores: scores, imageEmbeddings: imageEmbeddings, textEmbeddings: textEmbeddings,
                       towerNorms: Self.towerNorms(report), groups: Self.figures(report), totalNorm: total, applied: applied)
+    }
+
+    /// The loss's share of the pictures and captions `rows` (all when nil) of the whole batch.
+    private func evaluateLoss(image: Tensor, text: Tensor, mask: DuplicateMask?, rows: Range<Int>?) -> LossResult {
+        switch loss {
+        case .nPair:
+            return ContrastiveLoss.nPair(image: image, text: text, logScale: model.logScale.value[0], mask: mask, rows: rows)
+        case .hinge(let margin):
+            return ContrastiveLoss.hardestNegativeHinge(image: image, text: text, margin: Float(margin), mask: mask, rows: rows)
+        case .sigmoid:
+            guard let bias = model.logitBias else {
+                preconditionFailure("the sigmoid loss needs a model with a logit bias (ModelConfiguration.prepared(for:))")
+            }
+            return ContrastiveLoss.sigmoid(image: image, text: text, logScale: model.logScale.value[0],
+                                           bias: bias.value[0], mask: mask, rows: rows)
+        }
     }
 
     /// Each tower's gradient norm from its groups' ("image.…", "text.…").

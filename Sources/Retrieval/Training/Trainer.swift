@@ -171,11 +171,10 @@ public final class Trainer {
         let learningRate = schedule.rate(at: progress.step) * Float(progress.learningRateScale)
         let out = optimization.run(images: batch.images, text: batch.text, mask: mask, learningRate: learningRate,
                            step: progress.step + 1)
-        let figures = CollapseFigures(step: progress.step + 1, loss: out.result.loss, similarity: out.result.similarity,
+        let figures = CollapseFigures(step: progress.step + 1, loss: out.result.loss, scores: out.scores,
                                       image: out.imageEmbeddings, text: out.textEmbeddings,
                                       logScale: model.logScale.value[0], gradientNorms: out.towerNorms,
-                                      groups: out.groups, learningRateFraction: Double(learningRate) / options.learningRate,
-                                      excluded: mask.excluded)
+                                      groups: out.groups, learningRateFraction: Double(learningRate) / options.learningRate)
         return StepResult(figures: figures, learningRate: learningRate, gradientNorm: out.totalNorm)
     }
 
