@@ -116,4 +116,28 @@ struct TrainMonitorTests {
         let states = doctor.stdout.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
         #expect(states.contains { $0.hasPrefix("score_scale ") } && !states.contains { $0.hasPrefix("temperature ") }, "\(doctor.stdout)")
     }
+
+    @Test func aSigmoidRunIsJudgedAgainstItsOwnFlatLoss() throws {
+        // The sigmoid loss's pinned value moves with its learned bias: the monitor must be handed
+        // the bias each step, or it compares the loss with ln B, a figure of another loss.
+        let folder = try CommandLineTool.folder("sigmoid")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let data = try Icons.write(try Icons.pairs(), to: folder)
+        let model = folder.appendingPathComponent("m.safetensors")
+        let out = try CommandLineTool.run(["train", "--data", data, "--out", model.path, "--epochs", "1",
+                                           "--loss", "sigmoid"] + Self.quick)
+        #expect(out.status == 0 || out.status == 3, "\(out.all)")
+        let metrics = model.deletingPathExtension().path + ".metrics.jsonl"
+        let steps = try String(contentsOfFile: metrics, encoding: .utf8).split(separator: "\n").compactMap { line in
+            (try? JSON.object(String(line))).flatMap { $0["kind"] as? String == "step" ? $0["monitor"] as? [String: Any] : nil }
+        }
+        #expect(!steps.isEmpty)
+        for figures in steps {
+            let bias = try #require(figures["logit_bias"] as? Double, "no logit bias among \(figures.keys.sorted())")
+            let chance = try #require(figures["chance_loss"] as? Double)
+            let batch = try #require(figures["batch"] as? Int)
+            #expect(bias.isFinite && abs(chance - log(Double(batch))) > 0.1,
+                    "chance loss \(chance) is ln \(batch), the N-pair loss's, not the sigmoid loss's")
+        }
+    }
 }

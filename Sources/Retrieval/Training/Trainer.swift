@@ -174,7 +174,8 @@ public final class Trainer {
         let figures = CollapseFigures(step: progress.step + 1, loss: out.result.loss, scores: out.scores,
                                       image: out.imageEmbeddings, text: out.textEmbeddings,
                                       logScale: model.logScale.value[0], gradientNorms: out.towerNorms,
-                                      groups: out.groups, learningRateFraction: Double(learningRate) / options.learningRate)
+                                      groups: out.groups, learningRateFraction: Double(learningRate) / options.learningRate,
+                                      logitBias: model.logitBias?.value[0])
         return StepResult(figures: figures, learningRate: learningRate, gradientNorm: out.totalNorm)
     }
 
