@@ -18,6 +18,16 @@ static inline int cmpi_allreduce_sum_float(float *values, int count) {
 static inline int cmpi_allreduce_sum_double(double *values, int count) {
     return MPI_Allreduce(MPI_IN_PLACE, values, count, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
 }
+// A nonblocking sum: `request` is caller-owned storage of cmpi_request_size() bytes, and
+// `values` must stay in place until cmpi_wait (or a cmpi_test that reports done) returns.
+static inline size_t cmpi_request_size(void) { return sizeof(MPI_Request); }
+static inline int cmpi_iallreduce_sum_float(float *values, int count, void *request) {
+    return MPI_Iallreduce(MPI_IN_PLACE, values, count, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD, (MPI_Request *)request);
+}
+static inline int cmpi_test(void *request, int *done) {
+    return MPI_Test((MPI_Request *)request, done, MPI_STATUS_IGNORE);
+}
+static inline int cmpi_wait(void *request) { return MPI_Wait((MPI_Request *)request, MPI_STATUS_IGNORE); }
 static inline int cmpi_reduce_scatter_sum_float(const float *values, float *mine, const int *counts) {
     return MPI_Reduce_scatter(values, mine, counts, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD);
 }

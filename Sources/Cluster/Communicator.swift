@@ -104,6 +104,21 @@ public final class Communicator: @unchecked Sendable {
         return mine
     }
 
+    /// Starts the element-wise sum over the ranks of `values` and returns at once, so this rank
+    /// can compute while the sum travels (the gradients of layers backward has finished, while it
+    /// works on the next). Every rank must start the same sums in the same order, as for any
+    /// collective; `PendingSum.wait` gives the result.
+    public func startSum(_ values: [Float]) -> PendingSum {
+        let pending = PendingSum(values, communicator: self)
+        guard usesMPI, !values.isEmpty else { return pending }
+        bytesSent += values.count * MemoryLayout<Float>.size
+        timed {
+            check(cmpi_iallreduce_sum_float(pending.values.baseAddress, Int32(values.count), pending.request), "MPI_Iallreduce")
+        }
+        pending.isStarted = true
+        return pending
+    }
+
     /// True on every rank when `flag` is true on any rank.
     public func any(_ flag: Bool) -> Bool {
         allReduceSum([flag ? 1 : 0])[0] > 0
@@ -190,17 +205,61 @@ public final class Communicator: @unchecked Sendable {
     /// This rank's share of `count` rows.
     public func share(of count: Int) -> Range<Int> { Self.share(of: count, rank: rank, size: size) }
 
-    private func timed(_ body: () -> Void) {
+    fileprivate func timed(_ body: () -> Void) {
         let start = DispatchTime.now().uptimeNanoseconds
         body()
         secondsInCollectives += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
     }
 
-    private func check(_ status: Int32, _ call: String) {
+    fileprivate func check(_ status: Int32, _ call: String) {
         // MPI's default handler aborts the job before returning an error; this catches the rest.
         if status != 0 {
             FileHandle.standardError.write(Data("error: rank \(rank): \(call) failed with \(status)\n".utf8))
             abort(code: 1)
         }
+    }
+}
+
+/// A sum over the ranks under way (`Communicator.startSum`). MPI moves it along only inside its
+/// own calls, so a rank that computes between steps of the sum calls `poll` now and then (between
+/// layers, say); `wait` blocks until it is done. Its time inside MPI counts as the communicator's
+/// time in collectives, so what overlap hides no longer shows there.
+public final class PendingSum: @unchecked Sendable {
+    fileprivate let values: UnsafeMutableBufferPointer<Float>
+    fileprivate let request: UnsafeMutableRawPointer
+    fileprivate var isStarted = false
+    private let communicator: Communicator
+
+    fileprivate init(_ values: [Float], communicator: Communicator) {
+        self.values = .allocate(capacity: values.count)
+        _ = self.values.initialize(from: values)
+        request = .allocate(byteCount: cmpi_request_size(), alignment: 16)
+        self.communicator = communicator
+    }
+
+    deinit {
+        if isStarted { wait() }
+        values.deallocate()
+        request.deallocate()
+    }
+
+    /// Lets MPI take the sum a step further without waiting; true once it is done.
+    @discardableResult
+    public func poll() -> Bool {
+        guard isStarted else { return true }
+        var done: Int32 = 0
+        communicator.timed { communicator.check(cmpi_test(request, &done), "MPI_Test") }
+        if done != 0 { isStarted = false }
+        return done != 0
+    }
+
+    /// The sums, once every rank's values have arrived; valid while this object lives.
+    @discardableResult
+    public func wait() -> UnsafeBufferPointer<Float> {
+        if isStarted {
+            communicator.timed { communicator.check(cmpi_wait(request), "MPI_Wait") }
+            isStarted = false
+        }
+        return UnsafeBufferPointer(values)
     }
 }

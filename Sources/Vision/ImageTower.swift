@@ -43,4 +43,12 @@ public final class ImageTower: Layer, BufferedModule {
     /// Accumulates every parameter's gradient; the input's gradient is not computed.
     @discardableResult
     public func backward(_ gradOutput: Tensor) -> Tensor { network.backward(gradOutput) }
+
+    /// Backward, handing over each layer's parameters as soon as their gradients are final.
+    public func backward(_ gradOutput: Tensor, finished: ([Parameter]) -> Void) {
+        _ = network.backward(gradOutput) { layer in
+            let parameters = layer.parameters
+            if !parameters.isEmpty { finished(parameters) }
+        }
+    }
 }

@@ -24,8 +24,17 @@ public final class Sequential: Layer, BufferedModule {
     }
 
     public func backward(_ dy: Tensor) -> Tensor {
+        backward(dy) { _ in }
+    }
+
+    /// Backward, telling `finished` of each layer once its gradients are final (the last layer
+    /// first), so they can be sent on while the layers below work.
+    public func backward(_ dy: Tensor, finished: (any Layer) -> Void) -> Tensor {
         var g = dy
-        for layer in layers.reversed() { g = layer.backward(g) }
+        for layer in layers.reversed() {
+            g = layer.backward(g)
+            finished(layer)
+        }
         return g
     }
 }

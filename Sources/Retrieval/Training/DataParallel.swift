@@ -5,9 +5,9 @@
 // loss: R·B scores per rank, not B²); the shares' gradients with respect to all embeddings are
 // summed with each rank receiving its own rows (one reduce-scatter), and the loss, the
 // temperature's and bias's gradients and the monitor's score sums in one small all-reduce, so
-// every rank back-propagates its rows with the whole batch's gradient. The parameter gradients are then summed over the ranks in one buffer
-// before clipping, so clipping and AdamW see the global gradient and every rank takes the same
-// step. Batch norm is synchronised: each normalising block merges the ranks' batch statistics
+// every rank back-propagates its rows with the whole batch's gradient. The parameter gradients are then summed over the ranks
+// before clipping, a part at a time while backward goes on (`GradientExchange`), so clipping and
+// AdamW see the global gradient and every rank takes the same step. Batch norm is synchronised: each normalising block merges the ranks' batch statistics
 // in forward and their gradient sums in backward, so it normalises by the whole batch as one
 // process would; the running statistics (then the same on every rank) are averaged with the
 // gradients all the same, so the ranks hold one model whatever rounding does.
@@ -72,80 +72,9 @@ struct DataParallel {
         return (Tensor(shape: [half / d, d], data: Array(mine[..<half])), Tensor(shape: [half / d, d], data: Array(mine[half...])))
     }
 
-    /// Replaces every gradient of `parameters` by its sum over the ranks and every value of
-    /// `buffers` (batch norm's running statistics, updated by this step's forward) by its mean,
-    /// so every rank clips, steps, evaluates and saves the same model. A sparse table (an
-    /// embedding's `touchedRows`) sends only the rows some rank touched: the ranks first gather
-    /// their row numbers, then sum those rows with every dense gradient in one exchange. Its
-    /// touched rows become that union, the rows one process on the whole batch would touch.
-    func exchange(gradients parameters: [Parameter], averaging buffers: [Parameter]) {
-        let sparseRows = touchedRowsOfAnyRank(parameters)
-        var total = buffers.reduce(0) { $0 + $1.value.count }
-        for (p, rows) in zip(parameters, sparseRows) { total += rows.map { $0.count * p.gradient.columns } ?? p.gradient.count }
-        var flat: [Float] = []
-        flat.reserveCapacity(total)
-        for (p, rows) in zip(parameters, sparseRows) {
-            guard let rows else { flat += p.gradient.data; continue }
-            let width = p.gradient.columns
-            p.gradient.withUnsafeBufferPointer { g in
-                for r in rows { flat.append(contentsOf: UnsafeBufferPointer(rebasing: g[(r * width)..<((r + 1) * width)])) }
-            }
-        }
-        for b in buffers { flat += b.value.data }
-        communicator.allReduceSum(&flat)
-        var offset = 0
-        for (p, rows) in zip(parameters, sparseRows) {
-            guard let rows else {
-                let n = p.gradient.count
-                p.gradient.replaceData(Array(flat[offset..<(offset + n)]))
-                offset += n
-                continue
-            }
-            let width = p.gradient.columns
-            p.gradient.withUnsafeMutableBufferPointer { g in
-                flat.withUnsafeBufferPointer { sums in
-                    for r in rows {
-                        (g.baseAddress! + r * width).update(from: sums.baseAddress! + offset, count: width)
-                        offset += width
-                    }
-                }
-            }
-            p.touchedRows = Set(rows)
-        }
-        let scale = 1 / Float(communicator.size)
-        for b in buffers {
-            let n = b.value.count
-            b.value.replaceData(flat[offset..<(offset + n)].map { $0 * scale })
-            offset += n
-        }
-    }
-
-    /// For each sparse table of `parameters`, the rows any rank touched, ascending (the same
-    /// list on every rank); nil for dense gradients. One gather of every table's row numbers,
-    /// each table's list led by its length.
-    private func touchedRowsOfAnyRank(_ parameters: [Parameter]) -> [[Int]?] {
-        let tables = parameters.indices.filter { parameters[$0].touchedRows != nil }
-        guard !tables.isEmpty else { return parameters.map { _ in nil } }
-        var mine: [Int32] = []
-        for t in tables {
-            let rows = parameters[t].touchedRows!
-            mine.append(Int32(rows.count))
-            mine += rows.map { Int32($0) }
-        }
-        let (all, counts) = communicator.allGather(mine)
-        var union = [Set<Int>](repeating: [], count: tables.count)
-        var offset = 0
-        for count in counts {
-            let end = offset + count
-            for t in tables.indices {
-                let n = Int(all[offset])
-                union[t].formUnion(all[(offset + 1)..<(offset + 1 + n)].lazy.map { Int($0) })
-                offset += 1 + n
-            }
-            precondition(offset == end, "a rank's touched rows do not match its tables")
-        }
-        var result = [[Int]?](repeating: nil, count: parameters.count)
-        for (t, p) in tables.enumerated() { result[p] = union[t].sorted() }
-        return result
+    /// The exchange that sums this step's gradients over the ranks, part by part as backward
+    /// finishes them.
+    func gradientExchange(of parameters: [Parameter], averaging buffers: [Parameter]) -> GradientExchange {
+        GradientExchange(communicator: communicator, parameters: parameters, buffers: buffers)
     }
 }

@@ -74,11 +74,22 @@ public struct OptimizationStep {
         model.zeroGradients()
         let (gradImage, gradText) = parallel?.sum(&result, scores: &scores, rowsPerRank: rowsPerRank)
             ?? (result.gradImage, result.gradText)
-        if hooks?.backwardImage(model, gradImage, step: step) != true { model.image.backward(gradImage) }
+        // The towers' gradients are each rank's part of the sum, sent on as backward finishes
+        // them: the text tower (the quicker) first, then the image tower a layer at a time. The
+        // temperature's and the bias's come from the global loss, the same on every rank, so
+        // they join after the sum.
+        let exchange = parallel?.gradientExchange(of: model.image.parameters + model.text.parameters,
+                                                  averaging: model.buffers)
         if hooks?.backwardText(step: step) != true { model.text.backward(gradText) }
-        // The towers' gradients are each rank's part of the sum; the temperature's and the
-        // bias's come from the global loss, the same on every rank, so they join after the sum.
-        parallel?.exchange(gradients: model.parameters, averaging: model.buffers)
+        exchange?.send(model.text.parameters)
+        if hooks?.backwardImage(model, gradImage, step: step) != true {
+            if let exchange {
+                model.image.backward(gradImage) { exchange.send($0) }
+            } else {
+                model.image.backward(gradImage)
+            }
+        }
+        exchange?.finish()
         model.logScale.gradient[0] += result.gradLogScale
         model.logitBias?.gradient[0] += result.gradLogitBias
         hooks?.alterGradients(model, step: step)
