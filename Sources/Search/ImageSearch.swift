@@ -140,11 +140,20 @@ public final class ImageSearch {
     /// Answers every query that can be searched and says why for the others, in order: one bad
     /// line in a batch costs that line, not the batch.
     public func answer(texts: [String], options: SearchOptions = SearchOptions()) -> [TextAnswer] {
+        // The closure cannot throw: it is the model's own embedding.
+        (try? answer(texts: texts, options: options, embedding: { model.embedTexts($0).embeddings }))!
+    }
+
+    /// `answer(texts:options:)` with the embeddings of the searchable texts from `embedding`
+    /// (the same rows the model gives, say computed once by another process and sent here).
+    public func answer(texts: [String], options: SearchOptions = SearchOptions(),
+                       embedding: ([String]) throws -> Tensor) rethrows -> [TextAnswer] {
         let problems = texts.map(problem(with:))
         let good = texts.indices.filter { problems[$0] == nil }
         var answers = texts.indices.map { TextAnswer(query: texts[$0], results: [], unknownWords: [], problem: problems[$0]) }
         guard !good.isEmpty else { return answers }
-        let (queries, unknown) = model.embedTexts(good.map { texts[$0] })
+        let queries = try embedding(good.map { texts[$0] })
+        let unknown = good.map { model.vocabulary.encode(texts[$0], maxLength: model.configuration.maxTokens).unknownWords }
         for (row, results) in search(embeddings: queries, options: options).enumerated() {
             (answers[good[row]].results, answers[good[row]].belowCut) = likely(results, options.minLikelihood)
             answers[good[row]].unknownWords = unknown[row]

@@ -1,10 +1,12 @@
 // `mpirun -np N retrieve query --index MANIFEST …`: for a collection larger than one machine's
 // memory, each rank opens only its shards of the manifest (r, r + N, …), searches them, and
 // the ranks exchange their k best per query (paths, exact scores, global ids); rank 0 merges
-// them as one process merges its shards (ImageSearch.merge) and prints. Plain captions,
+// them as one process merges its shards (ImageSearch.merge) and prints. Rank 0 embeds the
+// queries and sends the rows to the others (`leaderEmbedding`). Plain captions,
 // --queries and --image; the query language and --dedup need every shard in one process.
 import Cluster
 import Foundation
+import Neural
 import Search
 
 struct DistributedQuery {
@@ -27,6 +29,33 @@ struct DistributedQuery {
         let count = try ShardManifest.read(from: indexURL).shards.count
         let mine = Set(IndexShard.shards(count: count, rank: world.rank, ranks: world.size).map(\.index))
         return try ImageSearch(indexFile: indexURL, modelFile: model, shards: mine)
+    }
+
+    /// Rank 0's `embed()` on every rank: the query is embedded once, so every rank searches
+    /// the same bits and a picture query's file need only be readable where rank 0 runs. When
+    /// rank 0 fails it throws its error and the others a line that points to it.
+    func leaderEmbedding(_ embed: () throws -> Tensor) throws -> Tensor {
+        var bytes: [UInt8] = []
+        var failure: (any Error)?
+        if world.isLeader {
+            do {
+                let embedded = try embed()
+                bytes = withUnsafeBytes(of: Int64(embedded.shape[0]).littleEndian) { Array($0) }
+                embedded.withUnsafeBufferPointer { bytes += UnsafeRawBufferPointer($0) }
+            } catch {
+                failure = error
+            }
+        }
+        world.broadcast(&bytes)
+        if let failure { throw failure }
+        guard bytes.count >= 8 else { throw CommandError("rank 0 could not embed the query (its error is above)") }
+        let rows = Int(bytes[..<8].withUnsafeBytes { Int64(littleEndian: $0.loadUnaligned(as: Int64.self)) })
+        let count = (bytes.count - 8) / MemoryLayout<Float>.size
+        let values = [Float](unsafeUninitializedCapacity: count) { out, initialized in
+            bytes.withUnsafeBytes { UnsafeMutableRawBufferPointer(out).copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[8...])) }
+            initialized = count
+        }
+        return Tensor(shape: [rows, values.count / max(1, rows)], data: values)
     }
 
     /// Every rank's answers for its shards, merged: on every rank, the answers one process

@@ -133,7 +133,7 @@ struct QueryCommand: ParsableCommand {
             search = try distributed.open(indexURL, model: modelURL)
             var local = searchOptions
             local.minLikelihood = nil  // cut after the merge
-            answers = try self.answers(search, texts, options: local)
+            answers = try self.answers(search, texts, options: local, embedding: distributed.leaderEmbedding)
             answers = try distributed.answers(answers, search: search, k: k, minLikelihood: image == nil ? searchOptions.minLikelihood : nil)
         } else {
             search = try ImageSearch(indexFile: indexURL, modelFile: modelURL)
@@ -162,15 +162,21 @@ struct QueryCommand: ParsableCommand {
     }
 
     /// The answers of one process: its shards (all of them unless a rank of mpirun).
-    private func answers(_ search: ImageSearch, _ texts: [String], options: SearchOptions) throws -> [ImageSearch.TextAnswer] {
+    /// `embedding` runs each embedding (of the picture, or of the searchable texts): the call
+    /// itself in one process, rank 0's result sent to every rank under mpirun.
+    private func answers(_ search: ImageSearch, _ texts: [String], options: SearchOptions,
+                         embedding: (() throws -> Tensor) throws -> Tensor = { try $0() }) throws -> [ImageSearch.TextAnswer] {
         if let image {
-            let results = try search.search(imageFiles: [URL(fileURLWithPath: image)], options: options)[0]
+            let picture = try embedding { try search.embed(imageFiles: [URL(fileURLWithPath: image)]) }
+            let results = search.search(embeddings: picture, options: options)[0]
             return [ImageSearch.TextAnswer(query: image, results: results, unknownWords: [], problem: nil)]
         }
         if queries == nil, let query = try compound(texts[0]) {
             return [try search.answer(query: query, options: options)]
         }
-        return search.answer(texts: texts, options: options)
+        return try search.answer(texts: texts, options: options) { good in
+            try embedding { search.model.embedTexts(good).embeddings }
+        }
     }
 
     /// TEXT when it is more than a caption (terms joined by + or −, weights, #id, @picture),

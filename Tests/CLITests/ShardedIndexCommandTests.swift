@@ -94,6 +94,14 @@ struct ShardedIndexCommandTests {
             #expect(merged.stdout == cut.stdout && merged.stderr.contains("below 50% likely") == cut.stderr.contains("below 50% likely"),
                     "\(ranks) ranks:\n\(merged.all)\nvs\n\(cut.all)")
         }
+        // A picture query: rank 0 embeds it and sends the rows, so every rank searches the same
+        // bits; a picture rank 0 cannot read ends the job with its line, not a hang.
+        let picture = images.appendingPathComponent("copies-0/c0.png").path
+        let alone = try CommandLineTool.run(["query", "--image", picture, "--index", one.path, "-k", "12", "--json", "--threads", "1"])
+        let ranked = try CommandLineTool.mpirun(ranks: 2, ["query", "--image", picture, "--index", manifest.path, "-k", "12", "--json", "--threads", "1"])
+        #expect(alone.status == 0 && ranked.status == 0 && ranked.stdout == alone.stdout, "\(ranked.all)\nvs\n\(alone.all)")
+        let missing = try CommandLineTool.mpirun(ranks: 2, ["query", "--image", root.appendingPathComponent("nowhere.png").path, "--index", manifest.path])
+        #expect(missing.status != 0 && missing.stderr.contains("nowhere.png"), "\(missing.all)")
         let refused = try CommandLineTool.mpirun(ranks: 2, ["query", "a red circle", "--index", one.path])
         #expect(refused.status != 0 && refused.stderr.contains("give its manifest"), "\(refused.all)")
     }
