@@ -36,7 +36,7 @@ let package = Package(
         .target(name: "VectorIndex", dependencies: ["Neural", "CKernels"], swiftSettings: strict),
         .target(name: "Datasets", dependencies: ["Neural", "Vision", "Text"], swiftSettings: strict),
         .target(name: "Retrieval", dependencies: ["Neural", "Vision", "Text", "Datasets", "Cluster"], swiftSettings: strict),
-        .target(name: "Search", dependencies: ["Retrieval", "VectorIndex", "Vision", "Text", "Neural", "CKernels"],
+        .target(name: "Search", dependencies: ["Retrieval", "Datasets", "VectorIndex", "Vision", "Text", "Neural", "CKernels"],
                 swiftSettings: strict),
         .target(name: "Serve", dependencies: ["Search", "Retrieval", "VectorIndex", "Vision", "Text", "Neural",
                                              .product(name: "Hummingbird", package: "hummingbird")],

@@ -20,6 +20,10 @@ public struct SearchResult: Sendable, Equatable {
     /// How likely the picture is a match for a caption query (`ScoreCalibration`); nil when
     /// the model has no calibration or the query was not one caption.
     public var likelihood: Double? = nil
+    /// For a tar member, where its bytes lie in the archive (`url` is then the archive's URL).
+    public var member: ArchiveMember? = nil
+    /// The picture's bytes (the member's, for a tar member).
+    public var size: UInt64 = 0
 
     public init(path: String, url: URL, score: Float, row: Int, likelihood: Double? = nil) {
         self.path = path
@@ -186,7 +190,10 @@ public final class ImageSearch {
     /// A search result for global id `hit.id`.
     private func result(_ hit: SearchHit) -> SearchResult {
         let file = index.file(hit.id)
-        return SearchResult(path: file.path, url: root.appendingPathComponent(file.path), score: hit.score, row: hit.id)
+        var result = SearchResult(path: file.path, url: root.appendingPathComponent(file.storedPath), score: hit.score, row: hit.id)
+        result.member = file.member
+        result.size = file.size
+        return result
     }
 
     /// Drops each hit whose bytes equal, or whose embedding nearly equals, a better hit's.
