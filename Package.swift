@@ -62,7 +62,7 @@ let package = Package(
         // The command-line tool run as a user runs it: exit codes, messages, files.
         // Distributed runs start the same binary under a real `mpirun -np 2`; the files it writes
         // are read back with the libraries' readers.
-        .testTarget(name: "CLITests", dependencies: ["retrieve", "Search", "VectorIndex", "Neural"]),
+        .testTarget(name: "CLITests", dependencies: ["retrieve", "Search", "VectorIndex", "Vision", "Neural"]),
     ],
     swiftLanguageModes: [.v5]
 )
