@@ -224,7 +224,7 @@ public struct ImageIndexer {
         let kindMatches = usable.map { $0.storage.kind == kind && ($0.storage.quantizer != nil) == build.scalarQuantized } ?? false
         let nothingChanged = usable != nil && usable!.formatVersion == IndexFile.version && jobs.isEmpty && changedArchives.isEmpty
             && report.removed == 0 && kindMatches
-            && rejects.elementsEqual(previous?.rejects ?? FileTable())
+            && Set(rejects) == Set(previous?.rejects ?? FileTable())
         if nothingChanged, let usable {
             report.storage = usable.storage.kindDescription
             report.seconds = Date().timeIntervalSince(start)
