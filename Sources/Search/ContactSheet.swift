@@ -31,8 +31,10 @@ public enum ContactSheet {
 
     /// A result's picture: its file, or its member read from the archive.
     static func picture(_ result: SearchResult, side: Int) throws -> RGBImage {
-        guard let member = result.member else { return try RGBImage(contentsOf: result.url, minimumShortSide: side) }
-        guard let data = IndexedFile.readMember(archive: result.url.path, member: member, size: result.size) else {
+        guard let member = result.member, let archive = result.archive else {
+            return try RGBImage(contentsOf: result.url, minimumShortSide: side)
+        }
+        guard let data = IndexedFile.readMember(archive: archive.path, member: member, size: result.size) else {
             throw CocoaError(.fileReadCorruptFile)  // a grey tile
         }
         return try RGBImage(decoding: data, minimumShortSide: side, source: result.path)
