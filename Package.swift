@@ -36,7 +36,7 @@ let package = Package(
         .target(name: "VectorIndex", dependencies: ["Neural", "CKernels"], swiftSettings: strict),
         .target(name: "Datasets", dependencies: ["Neural", "Vision", "Text"], swiftSettings: strict),
         .target(name: "Retrieval", dependencies: ["Neural", "Vision", "Text", "Datasets", "Cluster"], swiftSettings: strict),
-        .target(name: "Search", dependencies: ["Retrieval", "VectorIndex", "Vision", "Text", "Neural", "CKernels"],
+        .target(name: "Search", dependencies: ["Retrieval", "Datasets", "VectorIndex", "Vision", "Text", "Neural", "CKernels"],
                 swiftSettings: strict),
         .target(name: "Serve", dependencies: ["Search", "Retrieval", "VectorIndex", "Vision", "Text", "Neural",
                                              .product(name: "Hummingbird", package: "hummingbird")],
@@ -62,7 +62,7 @@ let package = Package(
         // The command-line tool run as a user runs it: exit codes, messages, files.
         // Distributed runs start the same binary under a real `mpirun -np 2`; the files it writes
         // are read back with the libraries' readers.
-        .testTarget(name: "CLITests", dependencies: ["retrieve", "Search", "VectorIndex", "Neural"]),
+        .testTarget(name: "CLITests", dependencies: ["retrieve", "Search", "VectorIndex", "Vision", "Neural"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -21,12 +21,23 @@ public enum ContactSheet {
         var sheet = RGBImage(width: cols * cellW + gap, height: rows * cellH + gap, fill: (255, 255, 255))
         for (i, result) in results.enumerated() {
             let x0 = gap + (i % cols) * cellW, y0 = gap + (i / cols) * cellH
-            let tile = (try? RGBImage(contentsOf: result.url, minimumShortSide: thumbnail).centerSquare(side: thumbnail))
+            let tile = (try? picture(result, side: thumbnail).centerSquare(side: thumbnail))
                 ?? RGBImage(width: thumbnail, height: thumbnail, fill: (160, 160, 160))
             blit(tile, into: &sheet, x: x0, y: y0)
             draw("#\(i + 1) " + String(format: "%.3f", result.score), into: &sheet, x: x0, y: y0 + thumbnail + 2, scale: scale)
         }
         return sheet
+    }
+
+    /// A result's picture: its file, or its member read from the archive.
+    static func picture(_ result: SearchResult, side: Int) throws -> RGBImage {
+        guard let member = result.member, let archive = result.archive else {
+            return try RGBImage(contentsOf: result.url, minimumShortSide: side)
+        }
+        guard let data = IndexedFile.readMember(archive: archive.path, member: member, size: result.size) else {
+            throw CocoaError(.fileReadCorruptFile)  // a grey tile
+        }
+        return try RGBImage(decoding: data, minimumShortSide: side, source: result.path)
     }
 
     /// Writes the sheet as a PNG (atomically).

@@ -56,4 +56,16 @@ public enum FolderScanner {
         out.sort { $0.path < $1.path }
         return out
     }
+
+    /// The stamp of one regular file at `path`, recorded as `name`; nil when it is not one.
+    public static func stamp(_ path: String, as name: String) -> ScannedFile? {
+        var info = stat()
+        guard stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return nil }
+        #if canImport(Darwin)
+        let t = info.st_mtimespec
+        #else
+        let t = info.st_mtim
+        #endif
+        return ScannedFile(path: name, size: UInt64(info.st_size), modified: Int64(t.tv_sec) * 1_000_000_000 + Int64(t.tv_nsec))
+    }
 }

@@ -5,10 +5,13 @@ import Foundation
 import Neural
 import Vision
 
-/// One file to read: its path under the root and, when it was indexed before, the old hash.
+/// One file to read: its path under the root and, when it was indexed before, the old hash. A
+/// tar member comes with its bytes (read from the archive as it streamed by) and its place.
 struct DecodeJob: Sendable {
     var file: ScannedFile
     var knownHash: UInt64?
+    var bytes: [UInt8]? = nil
+    var member: ArchiveMember? = nil
 }
 
 /// What reading a file gave.
@@ -63,7 +66,7 @@ enum ImageBatchDecoder {
 
     private static func decodeOne(_ job: DecodeJob, path: String, preprocessing: Preprocessing,
                                   keepDamaged: Bool) -> (RGBImage?, DecodeOutcome) {
-        guard let data = FileManager.default.contents(atPath: path) else {
+        guard let data = job.bytes.map({ Data($0) }) ?? FileManager.default.contents(atPath: path) else {
             return (nil, .failed(reason: "cannot read the file", hash: 0))
         }
         var sum = Checksum64()

@@ -30,6 +30,9 @@ public struct IndexingReport: Sendable {
     public var knownUndecodable = 0
     /// Files whose bytes are neither PNG nor JPEG.
     public var nonImages = 0
+    /// Tar shards that could not be read to the end (damaged or truncated): the shard and why;
+    /// the members before the damage are indexed.
+    public var damagedArchives: [RejectedFile] = []
     /// Everything was re-encoded because the model differs from the one the index records.
     public var modelChanged = false
     /// Why the previous index was not used (damaged, another folder), when it was not.
@@ -69,11 +72,18 @@ public struct ImageIndexer {
     /// A previous index that fails any check (rows included) is not used: every picture is
     /// encoded again and `previousIndexProblem` says why.
     public func update(folder: URL, indexFile: URL, progress: (Int, Int) -> Void = { _, _ in }) throws -> IndexingReport {
+        try update(IndexSource(folder: folder), indexFile: indexFile, progress: progress)
+    }
+
+    /// Brings `indexFile` up to date with `source`: its loose pictures and the picture members
+    /// of its tar shards. A shard whose size and time match the index keeps its rows unread; a
+    /// changed one is read again and only its members with other bytes are encoded.
+    public func update(_ source: IndexSource, indexFile: URL, progress: (Int, Int) -> Void = { _, _ in }) throws -> IndexingReport {
         let start = Date()
-        let root = folder.standardizedFileURL
+        let root = source.root
         var report = IndexingReport(indexFile: indexFile)
-        var scanned = try FolderScanner.scan(root)
-        if let shard { scanned = scanned.filter { shard.holds($0.path) } }
+        var scanned = try source.scan()
+        if let shard { scanned = scanned.filter { IndexSource.isArchive($0.path) || shard.holds($0.path) } }
         var previous: IndexContents?
         if FileManager.default.fileExists(atPath: indexFile.path) {
             do { previous = try IndexFile.read(from: indexFile) } catch {
@@ -87,96 +97,116 @@ public struct ImageIndexer {
         let d = model.configuration.embeddingDimension
         let usable = previous.flatMap { $0.modelFingerprint == fingerprint && $0.storage.dimension == d ? $0 : nil }
         report.modelChanged = previous != nil && usable == nil
-        var oldRows: [String: Int] = [:]
-        for (i, f) in (usable?.files ?? FileTable()).enumerated() { oldRows[f.path] = i }
-        var oldRejects: [String: IndexedFile] = [:]
-        for f in previous?.rejects ?? FileTable() { oldRejects[f.path] = f }
+        let old = PreviousFiles(files: usable?.files ?? FileTable(), rejects: previous?.rejects ?? FileTable())
 
-        // Plan: per scanned file, a kept row, a known reject, a decode job, or nothing (not an image).
-        enum Plan { case keep(Int), job(Int), none }
-        var plans: [Plan] = [], jobs: [DecodeJob] = [], rejects: [IndexedFile] = []
+        // Plan: per scanned file, a kept row, a known reject, a decode job, a shard, or nothing (not an image).
+        enum Plan { case keep(Int), job(Int), archive(Int), keptArchive(String), none }
+        var plans: [Plan] = [], fileJobs: [DecodeJob] = [], rejects: [IndexedFile] = [], changedArchives: [ScannedFile] = []
         let base = root.path + "/"
         for file in scanned {
-            if let row = oldRows[file.path] {
-                let old = usable!.files[row]
-                if old.size == file.size && old.modified == file.modified {
+            if IndexSource.isArchive(file.path) {
+                if usable != nil, old.archiveUnchanged(file), !(keepDamaged && old.archiveRejects[file.path] != nil) {
+                    plans.append(.keptArchive(file.path))
+                    report.unchanged += old.archiveRows[file.path]?.count ?? 0
+                    report.knownUndecodable += old.archiveRejects[file.path]?.count ?? 0
+                } else {
+                    plans.append(.archive(changedArchives.count)); changedArchives.append(file)
+                }
+            } else if let row = old.rows[file.path] {
+                let o = usable!.files[row]
+                if o.size == file.size && o.modified == file.modified {
                     plans.append(.keep(row)); report.unchanged += 1
                 } else {
-                    plans.append(.job(jobs.count)); jobs.append(DecodeJob(file: file, knownHash: old.contentHash))
+                    plans.append(.job(fileJobs.count)); fileJobs.append(DecodeJob(file: file, knownHash: o.contentHash))
                 }
-            } else if !keepDamaged, let r = oldRejects[file.path], r.size == file.size, r.modified == file.modified {
+            } else if !keepDamaged, let r = old.rejects[file.path], r.size == file.size, r.modified == file.modified {
                 rejects.append(r); report.knownUndecodable += 1; plans.append(.none)
             } else if ImageBatchDecoder.looksLikeImage(base + file.path) {
-                plans.append(.job(jobs.count)); jobs.append(DecodeJob(file: file, knownHash: nil))
+                plans.append(.job(fileJobs.count)); fileJobs.append(DecodeJob(file: file, knownHash: nil))
             } else {
                 report.nonImages += 1; plans.append(.none)
             }
         }
-        let present = Set(scanned.map(\.path))
-        report.removed = oldRows.keys.filter { !present.contains($0) }.count
+        let shard = self.shard
+        let stream = ArchiveJobs(root: root, files: fileJobs, archives: changedArchives, oldRows: old.memberRows(usable?.files),
+                                 oldRejects: old.memberRejects(), keepDamaged: keepDamaged,
+                                 holds: { shard?.holds($0) ?? true })
 
-        // Decode and encode the jobs, batch by batch, decoding batch b+1 while batch b is encoded.
+        // Decode and encode the jobs, batch by batch: batch b+1 is read and decoded while batch b is encoded.
         let encodeStart = Date()
-        var outcomes = [DecodeOutcome](repeating: .failed(reason: "", hash: 0), count: jobs.count)
-        var newRows = [Float](repeating: 0, count: jobs.count * d)  // row of job j at j·d
-        let batches = stride(from: 0, to: jobs.count, by: batchSize).map { Array(jobs[$0..<min(jobs.count, $0 + batchSize)]) }
+        var jobs: [DecodeJob] = [], outcomes: [DecodeOutcome] = []
+        var newRows: [Float] = []  // row of job j at j·d
         let preprocessing = model.configuration.preprocessing
-        let keep = keepDamaged
-        var next: DecodedBatch? = batches.first.map {
-            ImageBatchDecoder.decode($0, root: root, preprocessing: preprocessing, threads: decodeThreads, keepDamaged: keep)
+        let keep = keepDamaged, size = batchSize, threads = decodeThreads
+        let decode = { (batch: [DecodeJob]) in
+            ImageBatchDecoder.decode(batch, root: root, preprocessing: preprocessing, threads: threads, keepDamaged: keep)
         }
-        var done = 0
-        for b in 0..<batches.count {
-            let current = next!
+        var next: DecodedBatch? = stream.next(size).map(decode)
+        while let current = next {
             let group = DispatchGroup()
             let box = BatchBox()
-            if b + 1 < batches.count {
-                let jobsNext = batches[b + 1], threads = decodeThreads
-                DispatchQueue.global().async(group: group) {
-                    box.batch = ImageBatchDecoder.decode(jobsNext, root: root, preprocessing: preprocessing, threads: threads,
-                                                         keepDamaged: keep)
-                }
-            }
+            DispatchQueue.global().async(group: group) { box.batch = stream.next(size).map(decode) }
             let embeddings = current.tensor.shape[0] > 0 ? model.embedImages(current.tensor) : Tensor(zeros: [0, d])
             for (i, outcome) in current.outcomes.enumerated() {
-                let j = done + i
-                outcomes[j] = outcome
+                var job = current.jobs[i]
+                job.bytes = nil
+                jobs.append(job); outcomes.append(outcome)
                 if case .image(let slot, _, _) = outcome {
-                    for x in 0..<d { newRows[j * d + x] = embeddings.data[slot * d + x] }
-                    report.encodedPaths.append(jobs[j].file.path)
+                    newRows.append(contentsOf: embeddings.data[(slot * d)..<((slot + 1) * d)])
+                    report.encodedPaths.append(job.file.path)
+                } else {
+                    newRows.append(contentsOf: repeatElement(0, count: d))
                 }
             }
-            done += current.jobs.count
             group.wait()
             next = box.batch
-            progress(done, jobs.count)
+            progress(jobs.count, max(jobs.count, stream.made))
         }
         report.encodeSeconds = Date().timeIntervalSince(encodeStart)
+        report.touched += stream.touched
+        report.knownUndecodable += stream.knownUndecodable
+        report.damagedArchives = stream.damagedArchives
+        report.undecodable += stream.tooLarge
 
-        // Assemble rows and stamps in path order.
+        // Assemble rows and stamps in path order (a shard's members in archive order).
         var files: [IndexedFile] = []
         var sources: [(old: Int?, job: Int?)] = []
+        func settle(_ j: Int, _ stamp: (UInt64) -> IndexedFile) {
+            let path = jobs[j].file.path
+            switch outcomes[j] {
+            case .image(_, let hash, let damage):
+                files.append(stamp(hash)); sources.append((nil, j))
+                if let damage { report.damaged.append(RejectedFile(path: path, reason: damage)) }
+                if jobs[j].knownHash == nil { report.added += 1 } else { report.changed += 1 }
+            case .unchanged(let hash):
+                files.append(stamp(hash)); sources.append((old.rows[path]!, nil)); report.touched += 1
+            case .failed(let reason, let hash):
+                rejects.append(stamp(hash))
+                report.undecodable.append(RejectedFile(path: path, reason: reason))
+            }
+        }
         for (file, plan) in zip(scanned, plans) {
             switch plan {
             case .none: continue
             case .keep(let row):
                 files.append(usable!.files[row]); sources.append((row, nil))
+            case .keptArchive(let path):
+                for row in old.archiveRows[path] ?? [] { files.append(usable!.files[row]); sources.append((row, nil)) }
+                rejects += old.archiveRejects[path] ?? []
             case .job(let j):
-                let stamp = { (hash: UInt64) in IndexedFile(path: file.path, size: file.size, modified: file.modified, contentHash: hash) }
-                switch outcomes[j] {
-                case .image(_, let hash, let damage):
-                    files.append(stamp(hash)); sources.append((nil, j))
-                    if let damage { report.damaged.append(RejectedFile(path: file.path, reason: damage)) }
-                    if jobs[j].knownHash == nil { report.added += 1 } else { report.changed += 1 }
-                case .unchanged(let hash):
-                    files.append(stamp(hash)); sources.append((oldRows[file.path]!, nil)); report.touched += 1
-                case .failed(let reason, let hash):
-                    rejects.append(stamp(hash))
-                    report.undecodable.append(RejectedFile(path: file.path, reason: reason))
-                    if jobs[j].knownHash != nil { report.removed += 1 }
+                settle(j) { IndexedFile(path: file.path, size: file.size, modified: file.modified, contentHash: $0) }
+            case .archive(let k):
+                for member in stream.archives[k].members {
+                    switch member {
+                    case .keep(let row, let stamp): files.append(stamp); sources.append((row, nil))
+                    case .reject(let stamp): rejects.append(stamp)
+                    case .job(let j, let stamp): settle(j) { var s = stamp; s.contentHash = $0; return s }
+                    }
                 }
             }
         }
+        let present = Set(files.lazy.map(\.path))
+        report.removed = old.rows.keys.filter { !present.contains($0) }.count
         report.rows = files.count
         let kind = build.kind(rows: files.count)
         if kind == .graph {
@@ -192,20 +222,21 @@ public struct ImageIndexer {
             (files, sources) = (order.map { files[$0] }, order.map { sources[$0] })
         }
         let kindMatches = usable.map { $0.storage.kind == kind && ($0.storage.quantizer != nil) == build.scalarQuantized } ?? false
-        let nothingChanged = usable != nil && usable!.formatVersion == IndexFile.version && jobs.isEmpty && report.removed == 0 && kindMatches
-            && rejects.elementsEqual(previous?.rejects ?? FileTable())
+        let nothingChanged = usable != nil && usable!.formatVersion == IndexFile.version && jobs.isEmpty && changedArchives.isEmpty
+            && report.removed == 0 && kindMatches
+            && Set(rejects) == Set(previous?.rejects ?? FileTable())
         if nothingChanged, let usable {
             report.storage = usable.storage.kindDescription
             report.seconds = Date().timeIntervalSince(start)
             return report
         }
-        let old = usable.map { IndexBuilder.allRows(of: $0.storage) }
+        let oldMatrix = usable.map { IndexBuilder.allRows(of: $0.storage) }
         var matrix = [Float](repeating: 0, count: files.count * d)
         matrix.withUnsafeMutableBufferPointer { m in
             for (i, s) in sources.enumerated() {
                 let dst = m.baseAddress! + i * d
                 if let row = s.old {
-                    old!.withUnsafeBufferPointer { dst.update(from: $0.baseAddress! + row * d, count: d) }
+                    oldMatrix!.withUnsafeBufferPointer { dst.update(from: $0.baseAddress! + row * d, count: d) }
                 } else if let j = s.job {
                     newRows.withUnsafeBufferPointer { dst.update(from: $0.baseAddress! + j * d, count: d) }
                 }
@@ -222,6 +253,54 @@ public struct ImageIndexer {
         report.storage = storage.kindDescription
         report.seconds = Date().timeIntervalSince(start)
         return report
+    }
+}
+
+/// The previous index's files by path, and its tar members by shard.
+private struct PreviousFiles {
+    /// Row of each indexed path; rejected files by path.
+    var rows: [String: Int] = [:]
+    var rejects: [String: IndexedFile] = [:]
+    /// Per shard: its members' rows (in row order) and its rejected members.
+    var archiveRows: [String: [Int]] = [:]
+    var archiveRejects: [String: [IndexedFile]] = [:]
+    /// Per shard: its size and time when indexed.
+    var archiveStamps: [String: (size: UInt64, modified: Int64)] = [:]
+
+    init(files: FileTable, rejects rejected: FileTable) {
+        for (i, f) in files.enumerated() {
+            rows[f.path] = i
+            if let archive = f.archivePath, let m = f.member {
+                archiveRows[archive, default: []].append(i)
+                archiveStamps[archive] = (m.archiveSize, f.modified)
+            }
+        }
+        for f in rejected {
+            rejects[f.path] = f
+            if let archive = f.archivePath, let m = f.member {
+                archiveRejects[archive, default: []].append(f)
+                archiveStamps[archive] = (m.archiveSize, f.modified)
+            }
+        }
+    }
+
+    /// The shard has the size and time it had when indexed.
+    func archiveUnchanged(_ file: ScannedFile) -> Bool {
+        guard let s = archiveStamps[file.path] else { return false }
+        return s.size == file.size && s.modified == file.modified
+    }
+
+    /// The members among the indexed files, by path, with their rows.
+    func memberRows(_ files: FileTable?) -> [String: (row: Int, file: IndexedFile)] {
+        var out: [String: (row: Int, file: IndexedFile)] = [:]
+        for rows in archiveRows.values { for row in rows { out[files![row].path] = (row, files![row]) } }
+        return out
+    }
+
+    func memberRejects() -> [String: IndexedFile] {
+        var out: [String: IndexedFile] = [:]
+        for list in archiveRejects.values { for f in list { out[f.path] = f } }
+        return out
     }
 }
 

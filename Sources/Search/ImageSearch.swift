@@ -12,7 +12,8 @@ import VectorIndex
 public struct SearchResult: Sendable, Equatable {
     /// Relative to the indexed folder.
     public var path: String
-    /// The file itself.
+    /// The file itself; for a tar member, "SHARD.tar/KEY.ext" under the index's folder (a path
+    /// to show, not to open: `archive` holds the bytes).
     public var url: URL
     public var score: Float
     /// Row id in the index.
@@ -20,6 +21,11 @@ public struct SearchResult: Sendable, Equatable {
     /// How likely the picture is a match for a caption query (`ScoreCalibration`); nil when
     /// the model has no calibration or the query was not one caption.
     public var likelihood: Double? = nil
+    /// For a tar member, the shard that holds its bytes and where they lie in it.
+    public var archive: URL? = nil
+    public var member: ArchiveMember? = nil
+    /// The picture's bytes (the member's, for a tar member).
+    public var size: UInt64 = 0
 
     public init(path: String, url: URL, score: Float, row: Int, likelihood: Double? = nil) {
         self.path = path
@@ -195,7 +201,11 @@ public final class ImageSearch {
     /// A search result for global id `hit.id`.
     private func result(_ hit: SearchHit) -> SearchResult {
         let file = index.file(hit.id)
-        return SearchResult(path: file.path, url: root.appendingPathComponent(file.path), score: hit.score, row: hit.id)
+        var result = SearchResult(path: file.path, url: root.appendingPathComponent(file.path), score: hit.score, row: hit.id)
+        if let archive = file.archivePath { result.archive = root.appendingPathComponent(archive) }
+        result.member = file.member
+        result.size = file.size
+        return result
     }
 
     /// Drops each hit whose bytes equal, or whose embedding nearly equals, a better hit's.

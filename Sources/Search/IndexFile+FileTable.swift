@@ -7,8 +7,10 @@ import Foundation
 public struct FileTable: RandomAccessCollection, Sendable, Equatable {
     private enum Backing: @unchecked Sendable {
         case array([IndexedFile])
-        /// Stamps (count × 24 bytes), path ends ((count+1) × UInt64), path bytes; `owner` keeps them mapped.
-        case mapped(stamps: UnsafeRawPointer, ends: UnsafeRawPointer, paths: UnsafeRawPointer, count: Int, owner: AnyObject)
+        /// Stamps (count × 24 bytes), path ends ((count+1) × UInt64), path bytes, member
+        /// triples (count × 24 bytes; nil before version 3); `owner` keeps them mapped.
+        case mapped(stamps: UnsafeRawPointer, ends: UnsafeRawPointer, paths: UnsafeRawPointer, members: UnsafeRawPointer?,
+                    count: Int, owner: AnyObject)
     }
 
     private let backing: Backing
@@ -17,15 +19,16 @@ public struct FileTable: RandomAccessCollection, Sendable, Equatable {
         backing = .array(files)
     }
 
-    init(stamps: UnsafeRawPointer, ends: UnsafeRawPointer, paths: UnsafeRawPointer, count: Int, owner: AnyObject) {
-        backing = .mapped(stamps: stamps, ends: ends, paths: paths, count: count, owner: owner)
+    init(stamps: UnsafeRawPointer, ends: UnsafeRawPointer, paths: UnsafeRawPointer, members: UnsafeRawPointer?, count: Int,
+         owner: AnyObject) {
+        backing = .mapped(stamps: stamps, ends: ends, paths: paths, members: members, count: count, owner: owner)
     }
 
     public var startIndex: Int { 0 }
     public var endIndex: Int {
         switch backing {
         case .array(let a): return a.count
-        case .mapped(_, _, _, let count, _): return count
+        case .mapped(_, _, _, _, let count, _): return count
         }
     }
 
@@ -33,7 +36,7 @@ public struct FileTable: RandomAccessCollection, Sendable, Equatable {
         switch backing {
         case .array(let a):
             return a[i]
-        case .mapped(let stamps, let ends, let paths, let count, _):
+        case .mapped(let stamps, let ends, let paths, let members, let count, _):
             precondition(i >= 0 && i < count, "FileTable: index \(i) outside 0..<\(count)")
             let s = stamps + i * 24
             let lo = Int(ends.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self).littleEndian)
@@ -41,8 +44,16 @@ public struct FileTable: RandomAccessCollection, Sendable, Equatable {
             let path = String(decoding: UnsafeRawBufferPointer(start: paths + lo, count: hi - lo), as: UTF8.self)
             return IndexedFile(path: path, size: s.loadUnaligned(as: UInt64.self).littleEndian,
                                modified: Int64(bitPattern: s.loadUnaligned(fromByteOffset: 8, as: UInt64.self).littleEndian),
-                               contentHash: s.loadUnaligned(fromByteOffset: 16, as: UInt64.self).littleEndian)
+                               contentHash: s.loadUnaligned(fromByteOffset: 16, as: UInt64.self).littleEndian,
+                               member: members.flatMap { Self.member($0 + i * 24) })
         }
+    }
+
+    private static func member(_ m: UnsafeRawPointer) -> ArchiveMember? {
+        let length = Int(m.loadUnaligned(as: UInt64.self).littleEndian)
+        guard length > 0 else { return nil }
+        return ArchiveMember(archivePathLength: length, archiveSize: m.loadUnaligned(fromByteOffset: 8, as: UInt64.self).littleEndian,
+                             offset: m.loadUnaligned(fromByteOffset: 16, as: UInt64.self).littleEndian)
     }
 
     public static func == (a: FileTable, b: FileTable) -> Bool { a.elementsEqual(b) }

@@ -34,7 +34,7 @@ extension IndexFile {
         guard all.count >= 192 + 8 else { throw fail("truncated: \(all.count) bytes, shorter than the header") }
         var r = ByteReader(bytes: all, position: 8)
         let version = r.u32()
-        guard version == 1 || version == 2 else {
+        guard (1...3).contains(version) else {
             if version > IndexFile.version && version < 1000 {
                 throw IndexFileError(path: path, problem: "format version \(version) is newer than this retrieve reads (\(IndexFile.version))",
                                      fix: "upgrade retrieve, or " + IndexFileError.rebuild(path) + " with this one")
@@ -68,11 +68,11 @@ extension IndexFile {
         let (nd, nOverflow) = n.multipliedReportingOverflow(by: d * elementSize)
         guard !nOverflow, nd <= all.count, n <= all.count / 8 else { throw fail("damaged header (\(n) rows of \(d) in a \(all.count)-byte file)") }
         let (ld, lOverflow) = lists.multipliedReportingOverflow(by: d * 4)
-        let blockSize = version == 2 ? Int(truncatingIfNeeded: rowSum) : 0
+        let blockSize = version >= 2 ? Int(truncatingIfNeeded: rowSum) : 0
         var expected: [Int?] = [nd, storageKind != 1 ? 0 : (lOverflow ? -1 : ld), lists == 0 ? 0 : (lists + 1) * 8,
                                 storageKind == 1 ? n * 8 : 0, element == 1 ? 2 * d * 4 : 0, nil, nil, nil]
         if storageKind == 2 { (expected[1], expected[2], expected[3]) = (24 + 9 * n, nil, nil) }
-        if version == 2 { expected.append((nd + blockSize - 1) / blockSize * 4) }
+        if version >= 2 { expected.append((nd + blockSize - 1) / blockSize * 4) }
         for i in 0..<layout.sections {
             let (end, overflow) = offsets[i].addingReportingOverflow(lengths[i])
             guard offsets[i] >= layout.header, offsets[i] % alignment == 0, !overflow, end <= all.count - 8,
@@ -99,8 +99,8 @@ extension IndexFile {
         }
         func section(_ i: Int) -> UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: all[offsets[i]..<(offsets[i] + lengths[i])]) }
         func floats(_ i: Int) -> [Float] { section(i).withMemoryRebound(to: Float.self) { Array($0) } }
-        let files = try fileTable(section(5), owner: file, fail: fail)
-        let rejects = try fileTable(section(6), owner: file, fail: fail)
+        let files = try fileTable(section(5), owner: file, members: version >= 3, fail: fail)
+        let rejects = try fileTable(section(6), owner: file, members: version >= 3, fail: fail)
         guard files.count == n else { throw fail("\(files.count) files listed for \(n) rows") }
         var meta = ByteReader(bytes: section(7), position: 0)
         guard let modelPath = meta.string(), let fingerprint = meta.string(), let root = meta.string() else {
@@ -163,7 +163,10 @@ extension IndexFile {
     }
 
     /// Checks a file table's sizes and path offsets and maps it (no strings made).
-    static func fileTable(_ bytes: UnsafeRawBufferPointer, owner: MappedFile, fail: (String) -> IndexFileError) throws -> FileTable {
+    /// `members`: the table ends in the member triples (version 3), each checked to name a
+    /// prefix of its path.
+    static func fileTable(_ bytes: UnsafeRawBufferPointer, owner: MappedFile, members: Bool,
+                          fail: (String) -> IndexFileError) throws -> FileTable {
         guard bytes.count >= 16 else { throw fail("damaged file table") }
         var r = ByteReader(bytes: bytes, position: 0)
         let count = Int(clamping: r.u64())
@@ -176,9 +179,20 @@ extension IndexFile {
             if (i == 0 && e != 0) || e < previous { monotonic = false }
             previous = e
         }
-        guard monotonic, previous <= bytes.count, blob + previous == bytes.count else { throw fail("damaged file table (path offsets)") }
+        let tail = members ? count * 24 : 0
+        guard monotonic, previous <= bytes.count, blob + previous + tail == bytes.count else { throw fail("damaged file table (path offsets)") }
         let base = bytes.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!
-        return FileTable(stamps: base + 8, ends: base + endsStart, paths: base + blob, count: count, owner: owner)
+        let memberStart = blob + previous
+        if members {
+            for i in 0..<count {
+                let length = bytes.loadUnaligned(fromByteOffset: memberStart + i * 24, as: UInt64.self).littleEndian
+                let lo = bytes.loadUnaligned(fromByteOffset: endsStart + i * 8, as: UInt64.self).littleEndian
+                let hi = bytes.loadUnaligned(fromByteOffset: endsStart + (i + 1) * 8, as: UInt64.self).littleEndian
+                guard length < hi - lo || length == 0 else { throw fail("damaged file table (entry \(i)'s archive)") }
+            }
+        }
+        return FileTable(stamps: base + 8, ends: base + endsStart, paths: base + blob, members: members ? base + memberStart : nil,
+                         count: count, owner: owner)
     }
 }
 

@@ -27,11 +27,14 @@
 //   256 … sections …
 //   last 8 bytes: Checksum64 of every byte before them except section 0 (header, tables, CRCs).
 // A file table: count UInt64; count × (size UInt64, mtime ns Int64, content hash UInt64);
-// (count+1) × UInt64 offsets into the path bytes; the UTF-8 path bytes (relative to the root).
+// (count+1) × UInt64 offsets into the path bytes; the UTF-8 path bytes (relative to the root);
+// since version 3, count × (archive path length UInt64, archive size UInt64, member offset
+// UInt64): all zero for a loose file, else the tar shard holding the picture and where.
 // Every open checks all of it: the trailer over everything but the rows, and the rows block by
 // block (CRC-32C at memory speed, on every core), so nothing damaged is ever searched.
 // Version 1 (header 192 bytes, 8 sections, one Checksum64 of the rows at 176, the length at
-// 184) is still read, its rows checked by that checksum; `retrieve index` rewrites it as 2.
+// 184) is still read, its rows checked by that checksum, and version 2 (file tables without
+// the member triples); `retrieve index` rewrites either as 3.
 import Foundation
 import Neural
 import VectorIndex
@@ -45,12 +48,36 @@ public struct IndexedFile: Sendable, Equatable, Hashable {
     public var modified: Int64
     /// Checksum64 of the file's bytes.
     public var contentHash: UInt64
+    /// A member of a tar shard: where its bytes lie in the archive. Then `path` is
+    /// "ARCHIVE/MEMBER", `size` the member's bytes and `modified` the archive's time.
+    public var member: ArchiveMember?
 
-    public init(path: String, size: UInt64, modified: Int64, contentHash: UInt64) {
+    public init(path: String, size: UInt64, modified: Int64, contentHash: UInt64, member: ArchiveMember? = nil) {
         self.path = path
         self.size = size
         self.modified = modified
         self.contentHash = contentHash
+        self.member = member
+    }
+
+    /// The archive's path ("shards/000001.tar") for a tar member, else nil.
+    public var archivePath: String? {
+        member.map { String(decoding: path.utf8.prefix($0.archivePathLength), as: UTF8.self) }
+    }
+}
+
+/// Where a tar member's bytes are: `IndexedFile.size` bytes at `offset` of the archive, which
+/// was `archiveSize` bytes long when indexed.
+public struct ArchiveMember: Sendable, Equatable, Hashable {
+    /// UTF-8 bytes of the indexed path that name the archive (the path's prefix before "/").
+    public var archivePathLength: Int
+    public var archiveSize: UInt64
+    public var offset: UInt64
+
+    public init(archivePathLength: Int, archiveSize: UInt64, offset: UInt64) {
+        self.archivePathLength = archivePathLength
+        self.archiveSize = archiveSize
+        self.offset = offset
     }
 }
 
@@ -160,8 +187,8 @@ public struct IndexFileError: Error, Equatable, CustomStringConvertible {
 
 public enum IndexFile {
     static let magic = Array("RTRVIDX1".utf8)
-    /// The version this retrieve writes; it reads this one and 1.
-    public static let version: UInt32 = 2
+    /// The version this retrieve writes; it reads this one, 2 and 1.
+    public static let version: UInt32 = 3
     static let headerSize = 256
     static let sectionCount = 9
     static let alignment = 64
@@ -290,6 +317,10 @@ public enum IndexFile {
         let utf8 = files.map { Array($0.path.utf8) }  // one decode per entry when mapped
         for p in utf8 { offset += UInt64(p.count); w.u64(offset) }
         for p in utf8 { w.raw(p) }
+        for f in files {
+            let m = f.member ?? ArchiveMember(archivePathLength: 0, archiveSize: 0, offset: 0)
+            w.u64(UInt64(m.archivePathLength)); w.u64(m.archiveSize); w.u64(m.offset)
+        }
         return w.bytes
     }
 }

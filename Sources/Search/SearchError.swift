@@ -6,6 +6,8 @@ import Foundation
 public enum SearchError: Error, Equatable, CustomStringConvertible {
     /// The folder to index does not exist or is a file.
     case notAFolder(String)
+    /// A `.tar` or brace range to index names no shard that exists.
+    case noShards(String)
     /// No `.retrieve/index.rtrv` in the folder given or any folder above it.
     case noIndexFound(searchedFrom: String)
     /// No model was given and there is no earlier index recording one.
@@ -27,6 +29,8 @@ public enum SearchError: Error, Equatable, CustomStringConvertible {
         switch self {
         case .notAFolder(let path):
             return "\(path): not a folder (give the folder of pictures to index)"
+        case .noShards(let argument):
+            return "\(argument): no such tar shard (give a .tar file, a folder of them, or a range like 'shards/{000000..000009}.tar')"
         case .noIndexFound(let start):
             return "\(start): no index here or in any folder above (looked for \(IndexLocation.folderName)/\(IndexLocation.fileName); run retrieve index DIR first, or pass --index FILE)"
         case .modelRequired(let folder):

@@ -1,7 +1,8 @@
 // The only way the server reads a picture file: by row id, through the path the index recorded,
 // and only while the file is still what was indexed. Its real path must lie inside the indexed
 // folder (a symbolic link out of it is refused even if it was indexed) and its bytes must hash
-// to the indexed content hash, so no request can make the server read anything else.
+// to the indexed content hash, so no request can make the server read anything else. A tar
+// member is read from its shard (inside the folder likewise) at the offset the index recorded.
 import Foundation
 import Neural
 import Search
@@ -32,8 +33,15 @@ struct IndexedPictures: Sendable {
     func bytes(_ id: Int) throws -> Data {
         let file = try file(id)
         let gone = APIError(status: .notFound, code: "gone", message: "picture #\(id) is no longer as indexed; re-run retrieve index")
-        guard let real = Self.realPath(root + file.path), real.hasPrefix(root) else {
+        guard let real = Self.realPath(root + file.storedPath), real.hasPrefix(root) else {
             throw APIError(status: .notFound, code: "gone", message: "picture #\(id) is missing or not inside the indexed folder")
+        }
+        if let member = file.member {  // a tar member: one read at its recorded offset
+            guard let data = IndexedFile.readMember(archive: real, member: member, size: file.size, maxBytes: maxFileBytes) else { throw gone }
+            var sum = Checksum64()
+            data.withUnsafeBytes { sum.update($0) }
+            guard sum.finalize() == file.contentHash else { throw gone }
+            return data
         }
         var info = stat()
         guard stat(real, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG,

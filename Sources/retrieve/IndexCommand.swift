@@ -14,7 +14,7 @@ struct IndexCommand: ParsableCommand {
         commandName: "index",
         abstract: "Index a folder of pictures so that retrieve query can search it.",
         discussion: """
-            Walks DIR recursively (hidden files and folders skipped) and takes every PNG or JPEG, recognised by its bytes, not its name. The index goes to DIR/.retrieve/index.rtrv unless --index says otherwise; retrieve query finds it from DIR or any folder below, as git finds .git. The model is recorded (path and fingerprint), so later runs and queries need no --model; the first run does.
+            Walks DIR recursively (hidden files and folders skipped) and takes every PNG or JPEG, recognised by its bytes, not its name. Tar files in it are WebDataset shards: their PNG and JPEG members are indexed as SHARD.tar/KEY.jpg, streamed one member at a time; DIR may also be one .tar or a range, 'shards/{000000..000009}.tar' (the index then belongs to the folder holding them). A shard whose size and time are unchanged is not read again; a changed one is, and only its members with other bytes are encoded. A damaged or truncated shard is reported and its members before the damage indexed. The index goes to DIR/.retrieve/index.rtrv unless --index says otherwise; retrieve query finds it from DIR or any folder below, as git finds .git. The model is recorded (path and fingerprint), so later runs and queries need no --model; the first run does.
 
             Re-running is incremental: only new or changed pictures are encoded (size and time, then the content hash), deleted ones dropped; an unchanged folder is not rewritten. A different model re-encodes everything. Below 50,000 pictures the index is exact (flat); above, approximate: a proximity graph (HNSW), or inverted lists (IVF) with --sq8 or --ivf. --exact, --approximate and --ivf decide whatever the size. A graph grows in place: new pictures are added to it, and only a removed or changed picture rebuilds it.
 
@@ -25,7 +25,7 @@ struct IndexCommand: ParsableCommand {
                "removed": N, "unchanged": N, "encoded": N, "undecodable": N,
                "skipped": [{"path": …, "reason": …}],
                "damaged": [{"path": …, "reason": …}],
-               "nonImages": N, "modelChanged": bool, "wrote": bool, "seconds": s,
+               "nonImages": N, "damagedShards": [{"path": …, "reason": …}], "modelChanged": bool, "wrote": bool, "seconds": s,
                "imagesPerSecond": r}
 
             Sharded (docs/sharding.md): a folder with a sharded index stays sharded on later runs. --shards N writes N index files, DIR/.retrieve/index-R-of-N.rtrv, each holding the pictures whose path hashes to it, and the manifest DIR/.retrieve/index.json listing them (rows, bytes, checksums, the model's fingerprint); query and serve open the manifest and search every shard, merged exactly. Under mpirun -np N the ranks share the shards (N of them unless --shards says otherwise) and rank 0 writes the manifest once all are done. --shard R/N builds shard R alone (a job array: the run that finds every shard in place writes the manifest). Re-indexing is incremental per shard.
@@ -33,6 +33,7 @@ struct IndexCommand: ParsableCommand {
             Examples:
               retrieve index photos --model model.safetensors
               retrieve index photos                (again, later: only the changes)
+              retrieve index 'shards/{000000..000009}.tar'   (WebDataset shards)
               retrieve index photos --verify       (check every checksum; change nothing)
               retrieve index photos --shards 4     (four shards and a manifest)
               mpirun -np 4 retrieve index photos   (the same, one shard per rank)
@@ -41,8 +42,20 @@ struct IndexCommand: ParsableCommand {
             """
     )
 
-    @Argument(help: ArgumentHelp("The folder of pictures.", valueName: "dir"))
+    @Argument(help: ArgumentHelp("The folder of pictures (tar shards in it included), a .tar shard, or a range of them: 'shards/{000000..000009}.tar'.", valueName: "dir"))
     var folder: String
+
+    /// What the argument names: a folder, or tar shards under the folder holding them.
+    func source() throws -> (source: IndexSource, missing: [String]) {
+        if IndexSource.namesShards(folder) { return try IndexSource.shards(folder) }
+        return (IndexSource(folder: URL(fileURLWithPath: folder)), [])
+    }
+
+    /// The folder the index belongs to: the argument, or the folder holding its shards.
+    var rootFolder: URL {
+        guard IndexSource.namesShards(folder) else { return URL(fileURLWithPath: folder) }
+        return (try? IndexSource.shards(folder).source.root) ?? URL(fileURLWithPath: folder).deletingLastPathComponent()
+    }
 
     @Option(help: ArgumentHelp("The model (default: the one the existing index records).", valueName: "model"))
     var model: String?
@@ -111,7 +124,7 @@ struct IndexCommand: ParsableCommand {
     /// re-run of a sharded folder updates its shards), or nil.
     var shardCount: Int? {
         if let n = shards ?? shard.flatMap(IndexShard.init(parsing:))?.count { return n }
-        let manifest = index.map { URL(fileURLWithPath: $0) } ?? ShardManifest.defaultFile(forFolder: URL(fileURLWithPath: folder))
+        let manifest = index.map { URL(fileURLWithPath: $0) } ?? ShardManifest.defaultFile(forFolder: rootFolder)
         guard ShardManifest.isManifest(manifest) else { return nil }
         return (try? ShardManifest.read(from: manifest))?.shards.count
     }
@@ -123,7 +136,7 @@ struct IndexCommand: ParsableCommand {
 
     var indexURL: URL {
         if let index { return URL(fileURLWithPath: index) }
-        let dir = URL(fileURLWithPath: folder)
+        let dir = rootFolder
         return isSharded ? ShardManifest.defaultFile(forFolder: dir) : IndexLocation.defaultFile(forFolder: dir)
     }
 
@@ -152,7 +165,7 @@ struct IndexCommand: ParsableCommand {
         var recorded = [indexURL]
         if isSharded {
             recorded = ShardManifest.shardFiles(count: shardCount ?? 1, beside: indexURL)
-                + [IndexLocation.defaultFile(forFolder: URL(fileURLWithPath: folder))]
+                + [IndexLocation.defaultFile(forFolder: rootFolder)]
             if let manifest = try? ShardManifest.read(from: indexURL), !manifest.modelPath.isEmpty {
                 return URL(fileURLWithPath: manifest.modelPath)
             }
@@ -186,7 +199,9 @@ struct IndexCommand: ParsableCommand {
         indexer.build = buildOptions
         indexer.keepDamaged = keepDamaged
         let bar = ProgressBar("index", total: 1, unit: "img")
-        let report = try indexer.update(folder: URL(fileURLWithPath: folder), indexFile: indexURL) { done, total in
+        let (source, missing) = try source()
+        warnMissing(missing)
+        let report = try indexer.update(source, indexFile: indexURL) { done, total in
             bar.update(done, of: total)
         }
         if !report.encodedPaths.isEmpty { bar.finish("", count: report.encodedPaths.count + report.undecodable.count) }
@@ -221,17 +236,25 @@ struct IndexCommand: ParsableCommand {
                  + (damaged > 0 ? " (\(damaged) damaged: --keep-damaged indexes those anyway)" : "") + ":")
             for r in report.undecodable { line("  \(r.path): \(r.reason)") }
         }
+        for r in report.damagedArchives { line("warning: \(r.path): \(r.reason)") }
         if !report.damaged.isEmpty {
             line("warning: \(counted(report.damaged.count, "damaged picture")) indexed anyway (--keep-damaged):")
             for r in report.damaged { line("  \(r.path): \(r.reason)") }
         }
     }
 
+    /// The shards a range names that do not exist: one line, not fatal.
+    func warnMissing(_ missing: [String]) {
+        guard !missing.isEmpty else { return }
+        Console.error("warning: \(counted(missing.count, "shard")) named but missing: \(missing.prefix(5).joined(separator: ", "))"
+                      + (missing.count > 5 ? ", …" : ""))
+    }
+
     /// An unsharded index written to DIR/.retrieve replaces a sharded one there: the manifest
     /// goes (query would find it first), the shards with it.
     func removeStaleManifest() {
         guard index == nil else { return }
-        let manifest = ShardManifest.defaultFile(forFolder: URL(fileURLWithPath: folder))
+        let manifest = ShardManifest.defaultFile(forFolder: rootFolder)
         guard let old = try? ShardManifest.read(from: manifest) else { return }
         for shard in old.shards { try? FileManager.default.removeItem(at: manifest.deletingLastPathComponent().appendingPathComponent(shard.file)) }
         try? FileManager.default.removeItem(at: manifest)
@@ -241,7 +264,7 @@ struct IndexCommand: ParsableCommand {
     struct Summary: Encodable {
         struct Skipped: Encodable { let path: String; let reason: String }
         let index: String, rows: Int, storage: String, added: Int, changed: Int, removed: Int, unchanged: Int
-        let encoded: Int, undecodable: Int, skipped: [Skipped], damaged: [Skipped], nonImages: Int
+        let encoded: Int, undecodable: Int, skipped: [Skipped], damaged: [Skipped], nonImages: Int, damagedShards: [Skipped]
         let modelChanged: Bool, wrote: Bool, seconds: Double, imagesPerSecond: Double
         init(_ r: IndexingReport) {
             index = r.indexFile.path; rows = r.rows; storage = r.storage; added = r.added; changed = r.changed
@@ -249,6 +272,7 @@ struct IndexCommand: ParsableCommand {
             undecodable = r.undecodable.count + r.knownUndecodable; nonImages = r.nonImages
             skipped = r.undecodable.map { Skipped(path: $0.path, reason: $0.reason) }
             damaged = r.damaged.map { Skipped(path: $0.path, reason: $0.reason) }
+            damagedShards = r.damagedArchives.map { Skipped(path: $0.path, reason: $0.reason) }
             modelChanged = r.modelChanged; wrote = r.wroteFile; seconds = r.seconds
             imagesPerSecond = r.encodeSeconds > 0 ? Double(encoded) / r.encodeSeconds : 0
         }

@@ -27,6 +27,8 @@ struct ShardedIndexing {
         let files = ShardManifest.shardFiles(count: count, beside: manifest)
         let bar = ProgressBar("index", total: 1, unit: "img")
         var reports: [IndexingReport] = []
+        let (source, missing) = try command.source()
+        if world.isLeader { command.warnMissing(missing) }
         for shard in mine {
             var indexer = ImageIndexer(model: encoder, modelPath: model.path, fingerprint: fingerprint)
             indexer.batchSize = command.batch
@@ -34,7 +36,7 @@ struct ShardedIndexing {
             indexer.keepDamaged = command.keepDamaged
             indexer.shard = shard
             try FileManager.default.createDirectory(at: manifest.deletingLastPathComponent(), withIntermediateDirectories: true)
-            reports.append(try indexer.update(folder: URL(fileURLWithPath: command.folder), indexFile: files[shard.index]) { done, total in
+            reports.append(try indexer.update(source, indexFile: files[shard.index]) { done, total in
                 bar.update(done, of: total)
             })
         }

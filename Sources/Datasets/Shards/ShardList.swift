@@ -43,7 +43,7 @@ public enum ShardList {
     }
 
     /// `prefix{FROM..TO}suffix` with FROM ≤ TO, the width that of FROM.
-    static func braceRange(in argument: String) -> (prefix: String, values: ClosedRange<Int>, width: Int, suffix: String)? {
+    public static func braceRange(in argument: String) -> (prefix: String, values: ClosedRange<Int>, width: Int, suffix: String)? {
         guard let open = argument.firstIndex(of: "{"), let close = argument[open...].firstIndex(of: "}") else { return nil }
         let inside = argument[argument.index(after: open)..<close]
         let bounds = inside.components(separatedBy: "..")

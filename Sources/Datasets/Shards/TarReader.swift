@@ -13,6 +13,15 @@ import Darwin
 public struct TarMember: Sendable {
     public var name: String
     public var bytes: [UInt8]
+    /// Where the member's bytes start in the archive (after its headers), so it can be read
+    /// again with one `pread` of `bytes.count` bytes.
+    public var offset: Int = 0
+
+    public init(name: String, bytes: [UInt8], offset: Int = 0) {
+        self.name = name
+        self.bytes = bytes
+        self.offset = offset
+    }
 }
 
 /// Why a tar archive could not be read on: the rest of it is lost, the members before it stand.
@@ -77,7 +86,8 @@ public final class TarReader {
                     skipped.append(name)
                     continue
                 }
-                return TarMember(name: name, bytes: try payload(size, member: name))
+                let start = offset
+                return TarMember(name: name, bytes: try payload(size, member: name), offset: start)
             default:  // directories, links, devices, global pax headers: nothing to read
                 try skip(size, member: name)
             }
