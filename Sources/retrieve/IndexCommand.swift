@@ -25,8 +25,8 @@ struct IndexCommand: ParsableCommand {
                "removed": N, "unchanged": N, "encoded": N, "undecodable": N,
                "skipped": [{"path": …, "reason": …}],
                "damaged": [{"path": …, "reason": …}],
-               "nonImages": N, "damagedShards": [{"path": …, "reason": …}], "modelChanged": bool, "wrote": bool, "seconds": s,
-               "imagesPerSecond": r}
+               "nonImages": N, "damagedShards": [{"path": …, "reason": …}],
+               "modelChanged": bool, "wrote": bool, "seconds": s, "imagesPerSecond": r}
 
             Sharded (docs/sharding.md): a folder with a sharded index stays sharded on later runs. --shards N writes N index files, DIR/.retrieve/index-R-of-N.rtrv, each holding the pictures whose path hashes to it, and the manifest DIR/.retrieve/index.json listing them (rows, bytes, checksums, the model's fingerprint); query and serve open the manifest and search every shard, merged exactly. Under mpirun -np N the ranks share the shards (N of them unless --shards says otherwise) and rank 0 writes the manifest once all are done. --shard R/N builds shard R alone (a job array: the run that finds every shard in place writes the manifest). Re-indexing is incremental per shard.
 

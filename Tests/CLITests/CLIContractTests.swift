@@ -44,7 +44,7 @@ struct CLIContractTests {
         #expect(w.index.status == 0, "\(w.index.all)")
         let index = try JSON.object(w.index.stdout)
         #expect(Set(index.keys) == ["index", "rows", "storage", "added", "changed", "removed", "unchanged", "encoded",
-                                    "undecodable", "skipped", "damaged", "nonImages", "modelChanged", "wrote", "seconds",
+                                    "undecodable", "skipped", "damaged", "nonImages", "damagedShards", "modelChanged", "wrote", "seconds",
                                     "imagesPerSecond"], "\(index.keys.sorted())")
         #expect((index["rows"] as? Int) == 48 && (index["added"] as? Int) == 48 && JSON.isBool(index["wrote"]))
         #expect((index["skipped"] as? [Any])?.isEmpty == true && !w.index.stdout.contains("\\/"))

@@ -87,7 +87,7 @@ struct IndexFileTests {
     @Test func wrongMagicAndFutureVersionAreRefused() throws {
         let magic = try Self.error(after: { $0[0] = UInt8(ascii: "X") })
         #expect(magic?.problem.contains("not a retrieve index") == true)
-        let future = try Self.error(after: { $0[8] = 3 })
+        let future = try Self.error(after: { $0[8] = UInt8(IndexFile.version + 1) })
         #expect(future?.problem.contains("newer") == true)
         #expect(future?.fix.contains("upgrade retrieve") == true)
     }
