@@ -11,7 +11,7 @@ public struct ImageStore: Sendable {
     public let side: Int
     public let images: StoredPictures
     /// The captioned images that decoded, in the same order as `images`.
-    public let items: [CaptionedImage]
+    public let items: CaptionedItems
     /// Pictures left out, with the one-line reason.
     public let failures: [(path: String, reason: String)]
     /// Damaged pictures kept because `keepDamaged` was set, with the codec's warning.
@@ -55,11 +55,11 @@ public struct ImageStore: Sendable {
 
     /// Stores already decoded pictures (tests, generated data).
     public init(side: Int, images: [RGBImage], items: [CaptionedImage], failures: [(path: String, reason: String)] = []) {
-        self.init(side: side, pictures: StoredPictures(images), items: items, failures: failures)
+        self.init(side: side, pictures: StoredPictures(images), items: CaptionedItems(items), failures: failures)
     }
 
-    /// Stores pictures kept wherever `pictures` keeps them (pixel caches of shards).
-    public init(side: Int, pictures: StoredPictures, items: [CaptionedImage], failures: [(path: String, reason: String)] = []) {
+    /// Stores pictures and items kept wherever they are kept (pixel caches of shards).
+    public init(side: Int, pictures: StoredPictures, items: CaptionedItems, failures: [(path: String, reason: String)] = []) {
         precondition(pictures.count == items.count, "\(pictures.count) pictures for \(items.count) items")
         self.side = side
         self.images = pictures
@@ -69,18 +69,18 @@ public struct ImageStore: Sendable {
 
     /// Stores another store's pictures under other items (tests relabel stores).
     public init(side: Int, images: StoredPictures, items: [CaptionedImage], failures: [(path: String, reason: String)] = []) {
-        self.init(side: side, pictures: images, items: items, failures: failures)
+        self.init(side: side, pictures: images, items: CaptionedItems(items), failures: failures)
     }
 
     /// The pictures at `indices`, in that order, kept where they are (a probe of the training set).
     public func subset(_ indices: [Int]) -> ImageStore {
-        ImageStore(side: side, pictures: images.subset(indices), items: indices.map { items[$0] })
+        ImageStore(side: side, pictures: images.subset(indices), items: items.subset(indices))
     }
 
     /// These pictures followed by `other`'s (the whole of a split data set).
     public func appending(_ other: ImageStore) -> ImageStore {
         precondition(side == other.side, "pictures of \(side) and \(other.side) px")
-        return ImageStore(side: side, pictures: images.appending(other.images), items: items + other.items,
+        return ImageStore(side: side, pictures: images.appending(other.images), items: items.appending(other.items),
                           failures: failures + other.failures)
     }
 

@@ -8,8 +8,7 @@ import Vision
 public struct StoredPictures: RandomAccessCollection, Sendable {
     enum Source: Sendable {
         case memory([RGBImage])
-        /// Picture i is row `rows[i]` of cache `caches[file[i]]`.
-        case cached(PixelCacheSet, file: [Int32], rows: [Int32])
+        case cached(CachedRows)
     }
 
     let source: Source
@@ -22,7 +21,7 @@ public struct StoredPictures: RandomAccessCollection, Sendable {
     public var endIndex: Int {
         switch source {
         case .memory(let images): return images.count
-        case .cached(_, let file, _): return file.count
+        case .cached(let rows): return rows.count
         }
     }
 
@@ -30,7 +29,9 @@ public struct StoredPictures: RandomAccessCollection, Sendable {
     public subscript(i: Int) -> RGBImage {
         switch source {
         case .memory(let images): return images[i]
-        case .cached(let set, let file, let rows): return set.files[Int(file[i])].image(at: Int(rows[i]))
+        case .cached(let rows):
+            let (cache, row) = rows.place(i)
+            return cache.image(at: row)
         }
     }
 
@@ -38,7 +39,9 @@ public struct StoredPictures: RandomAccessCollection, Sendable {
     public func fingerprint(at i: Int) -> UInt64 {
         switch source {
         case .memory(let images): return DataCheck.fingerprint(images[i])
-        case .cached(let set, let file, let rows): return set.files[Int(file[i])].fingerprints[Int(rows[i])]
+        case .cached(let rows):
+            let (cache, row) = rows.place(i)
+            return cache.fingerprints[row]
         }
     }
 
@@ -46,15 +49,14 @@ public struct StoredPictures: RandomAccessCollection, Sendable {
     public func subset(_ indices: [Int]) -> StoredPictures {
         switch source {
         case .memory(let images): return StoredPictures(indices.map { images[$0] })
-        case .cached(let set, let file, let rows):
-            return StoredPictures(.cached(set, file: indices.map { file[$0] }, rows: indices.map { rows[$0] }))
+        case .cached(let rows): return StoredPictures(.cached(rows.subset(indices)))
         }
     }
 
     /// These pictures followed by `other`'s; cached ones stay cached when both come from one set.
     public func appending(_ other: StoredPictures) -> StoredPictures {
-        if case .cached(let a, let fileA, let rowsA) = source, case .cached(let b, let fileB, let rowsB) = other.source, a === b {
-            return StoredPictures(.cached(a, file: fileA + fileB, rows: rowsA + rowsB))
+        if case .cached(let a) = source, case .cached(let b) = other.source, let both = a.appending(b) {
+            return StoredPictures(.cached(both))
         }
         return StoredPictures(Array(self) + Array(other))
     }
@@ -64,6 +66,7 @@ public struct StoredPictures: RandomAccessCollection, Sendable {
 
 /// The open pixel caches of one load of shards, shared by its train, validation and test stores.
 public final class PixelCacheSet: Sendable {
+    /// In the order the shards were listed.
     public let files: [PixelCacheFile]
     init(files: [PixelCacheFile]) { self.files = files }
 }

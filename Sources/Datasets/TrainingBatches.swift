@@ -30,24 +30,12 @@ public struct TrainingBatches {
     public let maxTokens: Int
     /// The text tower's character n-grams, if it reads them.
     public let subwords: Subwords?
-    /// captionKeys[item][c]: one id per distinct caption text.
-    private let captionKeys: [[Int]]
-
     public init(store: ImageStore, augmentation: Augmentation, preprocessing: Preprocessing,
                 vocabulary: Vocabulary, maxTokens: Int, subwords: Subwords? = nil) {
         precondition(store.side == preprocessing.side,
                      "pictures are \(store.side) px, the model takes \(preprocessing.side)")
         (self.store, self.augmentation, self.preprocessing) = (store, augmentation, preprocessing)
         (self.vocabulary, self.maxTokens, self.subwords) = (vocabulary, maxTokens, subwords)
-        var ids: [String: Int] = [:]
-        captionKeys = store.items.map { item in
-            item.captions.map { caption in
-                let key = DataCheck.normalised(caption)
-                if let id = ids[key] { return id }
-                ids[key] = ids.count
-                return ids.count - 1
-            }
-        }
     }
 
     /// The pictures at `indices` with one caption each, both drawn from `rng`; `rows` nil
@@ -61,9 +49,10 @@ public struct TrainingBatches {
         let seed = rng.next()
         var captions: [String] = [], keys: [Int] = []
         for i in indices {
-            let c = rng.nextIndex(below: store.items[i].captions.count)
-            captions.append(store.items[i].captions[c])
-            keys.append(captionKeys[i][c])
+            let item = store.items[i]
+            let caption = item.captions[rng.nextIndex(below: item.captions.count)]
+            captions.append(caption)
+            keys.append(Int(truncatingIfNeeded: DataCheck.key(of: caption)))
         }
         return TrainingBatch(images: pictures(indices, rows: rows, seed: seed),
                              text: vocabulary.encodeBatch(Array(captions[rows]), maxLength: maxTokens, subwords: subwords),

@@ -51,7 +51,7 @@ struct DemoCommand: ParsableCommand {
         var options = TrainingOptions()
         options.epochs = epochs
         options.seed = seed
-        let model = DualEncoder(configuration: configuration, vocabularyFrom: split.train.items.flatMap(\.captions), seed: seed)
+        let model = DualEncoder(configuration: configuration, vocabularyFrom: split.train.items.lazy.flatMap(\.captions), seed: seed)
         let files = TrainingFiles(model: data.appendingPathComponent("model.safetensors"))
         let trainer = Trainer(model: model, train: split.train, validation: split.validation, options: options, files: files)
         let metrics = data.appendingPathComponent("model.metrics.jsonl")

@@ -176,7 +176,7 @@ struct TrainCommand: ParsableCommand {
         if resume {
             trainer = try resumed(files, data, writing: written, communicator: world)
         } else {
-            let model = initial ?? DualEncoder(configuration: configuration, vocabularyFrom: data.train.items.flatMap(\.captions),
+            let model = initial ?? DualEncoder(configuration: configuration, vocabularyFrom: data.train.items.lazy.flatMap(\.captions),
                                                minCount: minCount, maxVocabulary: vocabSize, seed: seed)
             trainer = Trainer(model: model, train: data.train, validation: data.validation, options: options, files: written,
                               communicator: world)

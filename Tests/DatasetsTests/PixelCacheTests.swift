@@ -32,15 +32,16 @@ struct PixelCacheTests {
         #expect(try ShardCache.prepare(shard: shard, directory: nil, preprocessing: preprocessing) == .built(reason: "not built yet"))
         let cache = try ShardCache.open([shard], directory: nil, preprocessing: preprocessing).files[0]
         #expect(cache.count == 11)
-        #expect(cache.keys.first == "0000" && !cache.keys.contains("0005"))
+        let keys = (0..<cache.count).map { cache.sample(at: $0).key }
+        #expect(keys.first == "0000" && !keys.contains("0005"))
         #expect(cache.warnings.count == 1 && cache.warnings[0].member == "0005.png"
                 && cache.warnings[0].problem.hasPrefix("not a PNG or JPEG image"), "\(cache.warnings)")
         for row in [0, 4, 10] {
-            let i = Int(cache.keys[row])!
+            let i = Int(keys[row])!
             let expected = preprocessing.square(RGBImage(width: 20, height: 20, fill: Self.colours[i]))
             #expect(cache.image(at: row) == expected)
             #expect(cache.fingerprints[row] == DataCheck.fingerprint(expected))
-            #expect(cache.captions[row] == ["picture \(i)"])
+            #expect(cache.sample(at: row).captions == ["picture \(i)"])
         }
     }
 

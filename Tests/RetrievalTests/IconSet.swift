@@ -70,7 +70,7 @@ enum IconSet {
 
     /// Every picture replaced by the first one: copies of one icon under the real captions.
     static func onePicture(_ store: ImageStore) -> ImageStore {
-        ImageStore(side: store.side, images: Array(repeating: store.images[0], count: store.count), items: store.items)
+        ImageStore(side: store.side, images: Array(repeating: store.images[0], count: store.count), items: Array(store.items))
     }
 
     /// Every caption replaced by one.

@@ -100,7 +100,7 @@ struct LearnedNothingRunTests {
         let icons = try IconSet.stores()
         // Every picture twice, under its own caption and a copy's: half are duplicates.
         let doubled = ImageStore(side: icons.train.side, images: icons.train.images + icons.train.images,
-                                 items: icons.train.items + icons.train.items)
+                                 items: Array(icons.train.items + icons.train.items))
         let check = DataCheck(train: doubled, validation: icons.validation,
                               vocabulary: .build(from: doubled.items.flatMap(\.captions)))
         #expect(check.errors.isEmpty, "\(check.findings)")

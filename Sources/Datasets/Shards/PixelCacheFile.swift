@@ -1,5 +1,7 @@
-// One shard's decoded pictures on disk, read back a picture at a time with `pread`, so a run
-// over any number of shards keeps only the pictures of the batch in hand resident. The layout
+// One shard's decoded pictures and sample table on disk, read back a picture or a sample's
+// key and captions at a time with `pread`, so a run over any number of shards keeps resident
+// only the samples of the batch in hand and 16 bytes a sample (its fingerprint and the place of
+// its record). The layout
 // (little-endian), written by PixelCacheWriter:
 //
 //   0     magic "RTPIXEL1", version u32 = 1, side u32, filter (16 bytes, NUL-padded)
@@ -57,21 +59,26 @@ public final class PixelCacheFile: @unchecked Sendable {
     static let headerBytes = 96
 
     public let url: URL
+    /// The shard the cache was built from.
+    public let shard: URL
     public let side: Int
     public let count: Int
-    /// Per sample: its key, its captions and the fingerprint of its pixels (`DataCheck.fingerprint`).
-    public let keys: [String]
-    public let captions: [[String]]
+    /// Per sample, the fingerprint of its pixels (`DataCheck.fingerprint`).
     public let fingerprints: [UInt64]
     /// What the build left out of the shard.
     public let warnings: [ShardWarning]
     private let descriptor: Int32
     private let pixelChecksum: UInt64
+    /// Where the sample table starts in the file, and where each sample's record starts in the
+    /// table (one more: the end of the last record).
+    private let tableOffset: Int
+    private let recordStarts: [UInt32]
 
     /// Opens the cache at `url` if it was built from `shard` as it is now, with `preprocessing`;
     /// throws `StaleCache` otherwise. `verifyPixels` reads every picture once to check them.
     init(url: URL, shard: URL, preprocessing: Preprocessing, verifyPixels: Bool) throws {
         self.url = url
+        self.shard = shard
         let key = try CacheKey(shard: shard, preprocessing: preprocessing)
         let fd = open(url.path, O_RDONLY)
         guard fd >= 0 else { throw StaleCache(path: url.path, reason: "not built yet") }
@@ -104,7 +111,9 @@ public final class PixelCacheFile: @unchecked Sendable {
                   Int(info.st_size) == tableOffset + tableLength else {
                 throw StaleCache(path: url.path, reason: "truncated or padded")
             }
+            guard tableLength < Int(UInt32.max) else { throw StaleCache(path: url.path, reason: "sample table over 4 GiB") }
             table = TableReader(bytes: try Self.read(fd, count: tableLength, at: tableOffset, path: url.path))
+            self.tableOffset = tableOffset
             var sum = Checksum64()
             sum.update(table.bytes)
             guard sum.finalize() == tableChecksum else { throw StaleCache(path: url.path, reason: "damaged sample table") }
@@ -115,19 +124,40 @@ public final class PixelCacheFile: @unchecked Sendable {
             throw error
         }
         descriptor = fd
-        var keys: [String] = [], captions: [[String]] = [], fingerprints: [UInt64] = []
+        var starts: [UInt32] = [], fingerprints: [UInt64] = []
+        starts.reserveCapacity(count + 1)
+        fingerprints.reserveCapacity(count)
         for _ in 0..<count {
+            starts.append(UInt32(table.position))
             fingerprints.append(table.u64())
-            keys.append(table.string())
-            captions.append((0..<Int(table.u32())).map { _ in table.string() })
+            table.skipString()
+            for _ in 0..<Int(table.u32()) { table.skipString() }
         }
-        let shard = shard.lastPathComponent
+        starts.append(UInt32(table.position))
+        let name = shard.lastPathComponent
         warnings = (0..<Int(table.u32())).map { _ in
             let member = table.optionalString()
-            return ShardWarning(shard: shard, member: member, problem: table.string())
+            return ShardWarning(shard: name, member: member, problem: table.string())
         }
-        (self.keys, self.captions, self.fingerprints) = (keys, captions, fingerprints)
+        (recordStarts, self.fingerprints) = (starts, fingerprints)
         if verifyPixels { try checkPixels() }
+    }
+
+    /// The key and captions of sample `row`, read from the table on disk.
+    public func sample(at row: Int) -> (key: String, captions: [String]) {
+        precondition(row >= 0 && row < count, "sample \(row) of a cache of \(count)")
+        let start = Int(recordStarts[row]), end = Int(recordStarts[row + 1])
+        let bytes: [UInt8]
+        do {
+            bytes = try Self.read(descriptor, count: end - start, at: tableOffset + start, path: url.path)
+        } catch {
+            // The table was checked when opened; a read failing now is the disk's or someone's deleting it.
+            preconditionFailure("\(url.path): cannot read sample \(row): \(error) (delete the cache to rebuild it)")
+        }
+        var record = TableReader(bytes: bytes)
+        _ = record.u64()
+        let key = record.string()
+        return (key, (0..<Int(record.u32())).map { _ in record.string() })
     }
 
     deinit { close(descriptor) }
@@ -195,6 +225,7 @@ struct TableReader {
     mutating func u32() -> UInt32 { raw(4).reversed().reduce(0) { $0 << 8 | UInt32($1) } }
     mutating func u64() -> UInt64 { raw(8).reversed().reduce(0) { $0 << 8 | UInt64($1) } }
     mutating func string() -> String { String(decoding: raw(Int(u32())), as: UTF8.self) }
+    mutating func skipString() { _ = raw(Int(u32())) }
     mutating func optionalString() -> String? {
         let n = u32()
         return n == .max ? nil : String(decoding: raw(Int(n)), as: UTF8.self)

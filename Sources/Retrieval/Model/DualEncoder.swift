@@ -43,7 +43,7 @@ public final class DualEncoder: Module {
 
     /// A new, untrained model with the vocabulary of `captions`: words seen fewer than
     /// `minCount` times, or beyond the `maxVocabulary` most frequent, read as unknown.
-    public convenience init(configuration: ModelConfiguration, vocabularyFrom captions: [String], minCount: Int = 1,
+    public convenience init(configuration: ModelConfiguration, vocabularyFrom captions: some Sequence<String>, minCount: Int = 1,
                             maxVocabulary: Int = 5000, seed: UInt64) {
         self.init(configuration: configuration,
                   vocabulary: Vocabulary.build(from: captions, minCount: minCount, maxSize: maxVocabulary), seed: seed)
