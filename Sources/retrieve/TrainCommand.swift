@@ -100,6 +100,9 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "Continue the run saved in MODEL.state.safetensors with its saved settings (only --epochs can change).")
     var resume = false
 
+    @Option(help: ArgumentHelp("Also save the resumable state every this many minutes within an epoch (it is saved at every epoch's end and on Ctrl-C), so a run killed outright, or an mpirun job that lost a rank, resumes from there; 0: only then.", valueName: "minutes"))
+    var saveEvery = 10.0
+
     @Option(name: .customLong("init"), help: ArgumentHelp("Start from this model's weights, architecture and vocabulary (fine-tuning); the optimizer starts fresh and the architecture flags are ignored.", valueName: "model"))
     var initialModel: String?
 
@@ -143,6 +146,7 @@ struct TrainCommand: ParsableCommand {
         guard cropScale > 0 && cropScale <= 1 else { throw ValidationError("--crop-scale must be in (0, 1], got \(cropScale)") }
         guard jitter >= 0 && jitter < 1 else { throw ValidationError("--jitter must be in [0, 1), got \(jitter)") }
         guard minCount >= 1, vocabSize >= 3 else { throw ValidationError("--min-count must be ≥ 1 and --vocab-size ≥ 3") }
+        guard saveEvery >= 0 else { throw ValidationError("--save-every must be 0 or more minutes, got \(saveEvery)") }
         guard logEvery >= 1 else { throw ValidationError("--log-every must be at least 1, got \(logEvery)") }
         if options.loss == .sigmoid, let initialModel,
            let model = try? ModelFile.read(from: URL(fileURLWithPath: initialModel)).model, model.logitBias == nil {
@@ -181,6 +185,7 @@ struct TrainCommand: ParsableCommand {
             trainer = Trainer(model: model, train: data.train, validation: data.validation, options: options, files: written,
                               communicator: world)
         }
+        trainer.stateInterval = saveEvery > 0 ? saveEvery * 60 : nil
         try Distributed.check(trainer, world)
         try checkData(data, vocabulary: trainer.model.vocabulary)
         let interrupt = InterruptFlag()

@@ -122,6 +122,39 @@ struct DistributedTrainingTests {
         #expect(resumed.stderr.contains("resuming at step \(stopped) of"), "\(resumed.all)")
     }
 
+    @Test func aRankKilledOutrightEndsTheJobAndItsLastSavedStateResumes() throws {
+        // SIGKILL leaves a rank no step to finish: mpirun must end the job rather than leave the
+        // other rank waiting in a collective, and the state saved within the epoch (--save-every)
+        // must resume, whatever moment the kill fell on (it is written to a temporary name and
+        // renamed).
+        let folder = try CommandLineTool.folder("distributed-kill")
+        _ = try CommandLineTool.run(["synth", "--out", folder.path, "--count", "480", "--size", "32"])
+        let model = folder.appendingPathComponent("m.safetensors")
+        let state = folder.appendingPathComponent("m.state.safetensors").path
+        let arguments = ["train", "--data", folder.appendingPathComponent("captions.tsv").path, "--out", model.path,
+                         "--image-size", "32", "--batch", "16", "--norm", "none", "--log-every", "1"]
+        // About 27 steps an epoch; a save every 60 ms: killed after the first save, within epoch 1,
+        // so only --save-every can have left a state to resume.
+        let running = try RunningTool.start(arguments + ["--epochs", "100", "--save-every", "0.001"], ranks: 2)
+        let deadline = Date().addingTimeInterval(120)
+        while !FileManager.default.fileExists(atPath: state) && running.process.isRunning && Date() < deadline {
+            Thread.sleep(forTimeInterval: 0.01)
+        }
+        let ranks = try CommandLineTool.run(executable: URL(fileURLWithPath: "/usr/bin/pgrep"), ["-P", "\(running.process.processIdentifier)", "retrieve"])
+        let rank = try #require(ranks.stdout.split(separator: "\n").last.flatMap { Int32($0) }, "no rank under mpirun: \(ranks.all)")
+        kill(rank, SIGKILL)
+        let ended = Date().addingTimeInterval(60)
+        while running.process.isRunning && Date() < ended { Thread.sleep(forTimeInterval: 0.05) }
+        #expect(!running.process.isRunning, "the job still runs a minute after a rank was killed")
+        if running.process.isRunning { kill(running.process.processIdentifier, SIGKILL) }
+        let out = running.wait()
+        #expect(out.status != 0, "\(out.all)")
+        #expect(FileManager.default.fileExists(atPath: state))
+        #expect(!out.stderr.contains("epoch 1:"), "killed after epoch 1, where the state is saved anyway: \(out.stderr)")
+        let resumed = try CommandLineTool.run(arguments + ["--epochs", "2", "--resume"])
+        #expect(resumed.status == 0 && resumed.stderr.contains("resuming at step"), "\(resumed.all)")
+    }
+
     @Test func anErrorOnTheRanksEndsTheJobWithItsLine() throws {
         // Both ranks start MPI, then find one picture: the job ends with the error, not a hang.
         let folder = try CommandLineTool.folder("distributed-error")

@@ -20,6 +20,10 @@ public final class Trainer {
     public let monitor: CollapseMonitor
     /// Where models and the resumable state go; nil keeps everything in memory (tests).
     public let files: TrainingFiles?
+    /// Seconds between saves of the resumable state in the middle of an epoch (it is saved at
+    /// every epoch's end too), so a run killed outright (a rank lost, the machine gone) loses at
+    /// most this much work; nil: only at epochs' ends and stops.
+    public var stateInterval: Double? = 600
     public let stepsPerEpoch: Int
     public let totalSteps: Int
     public private(set) var progress: TrainingProgress
@@ -90,6 +94,7 @@ public final class Trainer {
                                      startStep: progress.step, vocabularySize: model.vocabulary.count, loss: options.loss,
                                      thresholds: monitor.thresholds)))
         var window = (pairs: 0, start: DispatchTime.now().uptimeNanoseconds)
+        var lastSave = DispatchTime.now().uptimeNanoseconds
         while progress.step < totalSteps {
             let indices = nextBatch()
             let result = trainStep(on: indices)
@@ -104,7 +109,14 @@ public final class Trainer {
             }
             if let outcome = try respond(to: raised, events) { return outcome }
             response.keep(snapshot, step: progress.step, interval: max(10, stepsPerEpoch / 4), settled: monitor.isSettled)
-            if progress.step % stepsPerEpoch == 0, let outcome = try endEpoch(events) { return outcome }
+            if progress.step % stepsPerEpoch == 0 {
+                if let outcome = try endEpoch(events) { return outcome }
+                lastSave = DispatchTime.now().uptimeNanoseconds
+            } else if let interval = stateInterval, files != nil,
+                      Double(DispatchTime.now().uptimeNanoseconds - lastSave) / 1e9 >= interval {
+                try saveState(events)
+                lastSave = DispatchTime.now().uptimeNanoseconds
+            }
             // Every rank stops at the same step when any rank was asked to (Ctrl-C reaches one).
             if progress.step < totalSteps && agreed(shouldStop()) {
                 try saveState(events)
