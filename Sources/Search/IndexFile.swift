@@ -62,13 +62,13 @@ public struct IndexedFile: Sendable, Equatable, Hashable {
 
     /// The archive's path ("shards/000001.tar") for a tar member, else nil.
     public var archivePath: String? {
-        member.map { String(decoding: path.utf8.prefix($0.archivePathLength), as: UTF8.self) }
+        member?.archive(in: path)
     }
 }
 
 /// Where a tar member's bytes are: `IndexedFile.size` bytes at `offset` of the archive, which
 /// was `archiveSize` bytes long when indexed.
-public struct ArchiveMember: Sendable, Equatable, Hashable {
+public struct ArchiveMember: Sendable, Equatable, Hashable, Codable {
     /// UTF-8 bytes of the indexed path that name the archive (the path's prefix before "/").
     public var archivePathLength: Int
     public var archiveSize: UInt64
@@ -78,6 +78,11 @@ public struct ArchiveMember: Sendable, Equatable, Hashable {
         self.archivePathLength = archivePathLength
         self.archiveSize = archiveSize
         self.offset = offset
+    }
+
+    /// The archive's part of the member's indexed `path` ("shards/000001.tar").
+    public func archive(in path: String) -> String {
+        String(decoding: path.utf8.prefix(archivePathLength), as: UTF8.self)
     }
 }
 

@@ -19,6 +19,9 @@ struct DistributedQuery {
         let score: UInt32
         let row: Int
         let likelihood: Double?
+        /// For a tar member, where its bytes are (so rank 0 can draw it in a --grid).
+        let member: ArchiveMember?
+        let size: UInt64
     }
 
     /// Opens this rank's shards of the manifest at `indexURL` and its model.
@@ -61,7 +64,8 @@ struct DistributedQuery {
     /// Every rank's answers for its shards, merged: on every rank, the answers one process
     /// searching every shard gives. `minLikelihood` is applied after the merge.
     func answers(_ local: [ImageSearch.TextAnswer], search: ImageSearch, k: Int, minLikelihood: Double?) throws -> [ImageSearch.TextAnswer] {
-        let mine = local.map { $0.results.map { Hit(path: $0.path, score: $0.score.bitPattern, row: $0.row, likelihood: $0.likelihood) } }
+        let mine = local.map { $0.results.map { Hit(path: $0.path, score: $0.score.bitPattern, row: $0.row, likelihood: $0.likelihood,
+                                          member: $0.member, size: $0.size) } }
         let gathered = try world.allGather(bytes: Array(JSONEncoder().encode(mine))).map {
             try JSONDecoder().decode([[Hit]].self, from: Data($0))
         }
@@ -69,9 +73,14 @@ struct DistributedQuery {
             var answer = answer
             let lists = try gathered.map { rank -> [SearchResult] in
                 guard rank.count == local.count else { throw CommandError("a rank answered \(rank.count) queries, not \(local.count)") }
-                return rank[i].map {
-                    SearchResult(path: $0.path, url: search.root.appendingPathComponent($0.path), score: Float(bitPattern: $0.score),
-                                 row: $0.row, likelihood: $0.likelihood)
+                return rank[i].map { hit in
+                    var result = SearchResult(path: hit.path, url: search.root.appendingPathComponent(hit.path),
+                                              score: Float(bitPattern: hit.score), row: hit.row, likelihood: hit.likelihood)
+                    if let member = hit.member {
+                        result.archive = search.root.appendingPathComponent(member.archive(in: hit.path))
+                        (result.member, result.size) = (member, hit.size)
+                    }
+                    return result
                 }
             }
             (answer.results, answer.belowCut) = ImageSearch.merge(lists, k: k, minLikelihood: minLikelihood)

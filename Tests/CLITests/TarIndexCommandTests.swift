@@ -177,5 +177,15 @@ struct TarIndexCommandTests {
         let (run, _) = try Self.index([shards.path, "--model", w.model, "--index", manifest.path, "--shards", "2"])
         #expect(run.status == 0, "\(run.all)")
         #expect(try Self.answers(manifest) == Self.answers(one))
+        // Ranks searching their own shards hand rank 0 where each member's bytes are: its
+        // --grid draws the members' pictures as one process does, not grey tiles.
+        let alone = shards.appendingPathComponent("alone.png"), ranks = shards.appendingPathComponent("ranks.png")
+        let query = ["query", "a red circle", "--index", manifest.path, "-k", "6", "--threads", "1", "--grid"]
+        let single = try CommandLineTool.run(query + [alone.path])
+        let job = try CommandLineTool.mpirun(ranks: 2, query + [ranks.path])
+        #expect(single.status == 0 && job.status == 0, "\(single.all)\n\(job.all)")
+        let drawn = try RGBImage(contentsOf: alone)
+        #expect(try RGBImage(contentsOf: ranks) == drawn)
+        #expect(Set(drawn.pixels).count > 16, "the one-process grid is blank")
     }
 }
