@@ -1,7 +1,7 @@
 // One shard's decoded pictures and sample table on disk, read back a picture or a sample's
 // key and captions at a time with `pread`, so a run over any number of shards keeps resident
-// only the samples of the batch in hand and 16 bytes a sample (its fingerprint and the place of
-// its record). The layout
+// only the samples of the batch in hand and 12 bytes a sample (its 8-byte fingerprint and the
+// 4-byte start of its record). The layout
 // (little-endian), written by PixelCacheWriter:
 //
 //   0     magic "RTPIXEL1", version u32 = 1, side u32, filter (16 bytes, NUL-padded)

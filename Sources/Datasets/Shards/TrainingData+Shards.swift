@@ -1,6 +1,7 @@
 // Training data from WebDataset tar shards whose pixel caches are prepared (ShardCache): every
-// sample's pixels and captions stay in the caches on disk until a batch reads them. The split is the user's split file (paths `SHARD.tar/KEY`) or a hash of that path, so it
-// does not depend on where the shards sit or in what order they are listed.
+// sample's pixels and captions stay in the caches on disk until a batch reads them. The split
+// is the user's split file (paths `SHARD.tar/KEY`) or a hash of that path, so it does not
+// depend on where the shards sit or in what order they are listed.
 import Foundation
 import Vision
 
