@@ -71,6 +71,10 @@ enum ExitStatus: Int32, CaseIterable {
             exit(0)
         } catch let code as ExitCode {
             exit(code.rawValue, agreed: true)  // the command printed its own account; every rank ends so
+        } catch let shared as AgreedError {
+            let (status, message) = of(shared.error)
+            Console.error("error: \(message)")  // said once, by the leader
+            exit(status, agreed: true)
         } catch let clean as CleanExit {
             exitParsing(root, clean)
         } catch let usage as ValidationError {
@@ -111,6 +115,13 @@ enum ExitStatus: Int32, CaseIterable {
 }
 
 /// A failure the command reports in one line (`error: …`) and exits on with `status`.
+/// An error every rank of a distributed run reaches alike, from the same inputs (a query whose
+/// words the shared model does not know): the leader says it once and every rank ends with its
+/// status, with no abort.
+struct AgreedError: Error {
+    let error: any Error
+}
+
 struct CommandError: Error, CustomStringConvertible {
     let description: String
     let status: ExitStatus

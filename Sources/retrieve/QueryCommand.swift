@@ -139,7 +139,9 @@ struct QueryCommand: ParsableCommand {
             search = try ImageSearch(indexFile: indexURL, modelFile: modelURL)
             answers = try self.answers(search, texts, options: searchOptions)
         }
-        if queries == nil, image == nil, let problem = answers[0].problem { throw problem }
+        if queries == nil, image == nil, let problem = answers[0].problem {
+            throw world.isDistributed ? AgreedError(error: problem) : problem  // the merged answers are every rank's
+        }
         if let warning = search.model.calibrationWarning { Console.error("warning: \(warning)") }
         for answer in answers where !answer.unknownWords.isEmpty {
             Console.error("warning: query \"\(answer.query)\": the model does not know \(answer.unknownWords.map { "\"\($0)\"" }.joined(separator: ", ")); searching with the other words")

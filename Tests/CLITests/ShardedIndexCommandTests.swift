@@ -102,6 +102,13 @@ struct ShardedIndexCommandTests {
         #expect(alone.status == 0 && ranked.status == 0 && ranked.stdout == alone.stdout, "\(ranked.all)\nvs\n\(alone.all)")
         let missing = try CommandLineTool.mpirun(ranks: 2, ["query", "--image", root.appendingPathComponent("nowhere.png").path, "--index", manifest.path])
         #expect(missing.status != 0 && missing.stderr.contains("nowhere.png"), "\(missing.all)")
+        // A query whose words the model does not know: every rank knows it alike, so the job ends
+        // as one process does (status 2, the line once), not through an abort.
+        let unknown = try CommandLineTool.mpirun(ranks: 2, ["query", "zzzz qqqq", "--index", manifest.path])
+        let lone = try CommandLineTool.run(["query", "zzzz qqqq", "--index", manifest.path])
+        #expect(lone.status == 2 && unknown.status == 2, "\(unknown.all)")
+        #expect(unknown.stderr.components(separatedBy: "knows none of its words").count == 2 && !unknown.stderr.contains("MPI_ABORT"),
+                "\(unknown.stderr)")
         let refused = try CommandLineTool.mpirun(ranks: 2, ["query", "a red circle", "--index", one.path])
         #expect(refused.status != 0 && refused.stderr.contains("give its manifest"), "\(refused.all)")
     }
