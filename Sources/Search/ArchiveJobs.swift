@@ -34,7 +34,8 @@ final class ArchiveJobs: @unchecked Sendable {
     /// Jobs handed out so far (their global numbers are 0..<made).
     private(set) var made = 0
     private let holds: (String) -> Bool
-    private let oldRows: [String: (row: Int, file: IndexedFile)]
+    private let oldRows: [String: Int]
+    private let oldFiles: FileTable
     private let oldRejects: [String: IndexedFile]
     private let keepDamaged: Bool
     /// Members kept because their bytes did not change, members known undecodable.
@@ -44,13 +45,14 @@ final class ArchiveJobs: @unchecked Sendable {
     private(set) var tooLarge: [RejectedFile] = []
 
     /// `files`: the loose-file jobs, numbered 0…; `archives`: the shards to read, in order;
-    /// `oldRows`/`oldRejects`: the previous index's members by path.
-    init(root: URL, files: [DecodeJob], archives: [ScannedFile], oldRows: [String: (row: Int, file: IndexedFile)],
+    /// `oldRows`/`oldRejects`: the previous index's rows (of `oldFiles`) and rejects by path.
+    init(root: URL, files: [DecodeJob], archives: [ScannedFile], oldRows: [String: Int], oldFiles: FileTable,
          oldRejects: [String: IndexedFile], keepDamaged: Bool, holds: @escaping (String) -> Bool) {
         self.root = root.path.hasSuffix("/") ? root.path : root.path + "/"
         self.files = files[...]
         self.archives = archives.map { Archive(file: $0) }
         self.oldRows = oldRows
+        self.oldFiles = oldFiles
         self.oldRejects = oldRejects
         self.keepDamaged = keepDamaged
         self.holds = holds
@@ -104,8 +106,9 @@ final class ArchiveJobs: @unchecked Sendable {
         let hash = sum.finalize()
         let place = ArchiveMember(archivePathLength: archive.path.utf8.count, archiveSize: archive.size, offset: UInt64(member.offset))
         var file = IndexedFile(path: path, size: UInt64(member.bytes.count), modified: archive.modified, contentHash: hash, member: place)
-        if let old = oldRows[path], old.file.contentHash == hash {
-            archives[current].members.append(.keep(row: old.row, file: file)); touched += 1
+        let oldHash = oldRows[path].map { oldFiles[$0].contentHash }
+        if let row = oldRows[path], oldHash == hash {
+            archives[current].members.append(.keep(row: row, file: file)); touched += 1
             return nil
         }
         if !keepDamaged, let old = oldRejects[path], old.contentHash == hash {
@@ -115,7 +118,7 @@ final class ArchiveJobs: @unchecked Sendable {
         file.contentHash = 0
         archives[current].members.append(.job(number, file: file))
         return DecodeJob(file: ScannedFile(path: path, size: file.size, modified: file.modified),
-                         knownHash: oldRows[path]?.file.contentHash, bytes: member.bytes, member: place)
+                         knownHash: oldHash, bytes: member.bytes, member: place)
     }
 
     /// A member's name says PNG or JPEG, or its bytes do (captions and metadata are not pictures).

@@ -43,13 +43,7 @@ public enum FolderScanner {
                 if kind == S_IFDIR {
                     if Int32(entry.pointee.d_type) != Int32(DT_LNK) { pending.append(child) }
                 } else if kind == S_IFREG {
-                    #if canImport(Darwin)
-                    let t = info.st_mtimespec
-                    #else
-                    let t = info.st_mtim
-                    #endif
-                    out.append(ScannedFile(path: child, size: UInt64(info.st_size),
-                                           modified: Int64(t.tv_sec) * 1_000_000_000 + Int64(t.tv_nsec)))
+                    out.append(scanned(info, as: child))
                 }
             }
         }
@@ -61,6 +55,11 @@ public enum FolderScanner {
     public static func stamp(_ path: String, as name: String) -> ScannedFile? {
         var info = stat()
         guard stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return nil }
+        return scanned(info, as: name)
+    }
+
+    /// The size and modification time (ns) of a regular file's `stat`, recorded as `name`.
+    private static func scanned(_ info: stat, as name: String) -> ScannedFile {
         #if canImport(Darwin)
         let t = info.st_mtimespec
         #else

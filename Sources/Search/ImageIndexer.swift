@@ -128,8 +128,8 @@ public struct ImageIndexer {
             }
         }
         let shard = self.shard
-        let stream = ArchiveJobs(root: root, files: fileJobs, archives: changedArchives, oldRows: old.memberRows(usable?.files),
-                                 oldRejects: old.memberRejects(), keepDamaged: keepDamaged,
+        let stream = ArchiveJobs(root: root, files: fileJobs, archives: changedArchives, oldRows: old.rows,
+                                 oldFiles: usable?.files ?? FileTable(), oldRejects: old.rejects, keepDamaged: keepDamaged,
                                  holds: { shard?.holds($0) ?? true })
 
         // Decode and encode the jobs, batch by batch: batch b+1 is read and decoded while batch b is encoded.
@@ -288,19 +288,6 @@ private struct PreviousFiles {
     func archiveUnchanged(_ file: ScannedFile) -> Bool {
         guard let s = archiveStamps[file.path] else { return false }
         return s.size == file.size && s.modified == file.modified
-    }
-
-    /// The members among the indexed files, by path, with their rows.
-    func memberRows(_ files: FileTable?) -> [String: (row: Int, file: IndexedFile)] {
-        var out: [String: (row: Int, file: IndexedFile)] = [:]
-        for rows in archiveRows.values { for row in rows { out[files![row].path] = (row, files![row]) } }
-        return out
-    }
-
-    func memberRejects() -> [String: IndexedFile] {
-        var out: [String: IndexedFile] = [:]
-        for list in archiveRejects.values { for f in list { out[f.path] = f } }
-        return out
     }
 }
 

@@ -1,5 +1,5 @@
-// Reads an indexed picture's bytes again: a loose file whole, a tar member with one `pread` at
-// the offset the index recorded (the archive is never scanned). Checking that the bytes are
+// Reads a tar member's bytes again with one `pread` at the offset the index recorded (the
+// archive is never scanned). Checking that the bytes are
 // still the indexed ones (the content hash) is the caller's.
 import Foundation
 #if canImport(Glibc)
@@ -11,14 +11,6 @@ import Darwin
 extension IndexedFile {
     /// The file (or archive) to open under `root`: the path itself, or the archive's path.
     public var storedPath: String { archivePath ?? path }
-
-    /// The picture's bytes, read from `root` + `storedPath`; nil when the file is missing,
-    /// unreadable, shorter than recorded, or (for a member) the archive's size changed.
-    public func readBytes(root: String, maxBytes: Int = 256 << 20) -> Data? {
-        let base = root.hasSuffix("/") ? root : root + "/"
-        guard let member else { return size <= UInt64(maxBytes) ? FileManager.default.contents(atPath: base + path) : nil }
-        return Self.readMember(archive: base + storedPath, member: member, size: size, maxBytes: maxBytes)
-    }
 
     /// `size` bytes at `member.offset` of `archive`, if the archive still has the recorded size.
     public static func readMember(archive: String, member: ArchiveMember, size: UInt64, maxBytes: Int = 256 << 20) -> Data? {

@@ -36,17 +36,16 @@ struct IndexedPictures: Sendable {
         guard let real = Self.realPath(root + file.storedPath), real.hasPrefix(root) else {
             throw APIError(status: .notFound, code: "gone", message: "picture #\(id) is missing or not inside the indexed folder")
         }
+        let read: Data?
         if let member = file.member {  // a tar member: one read at its recorded offset
-            guard let data = IndexedFile.readMember(archive: real, member: member, size: file.size, maxBytes: maxFileBytes) else { throw gone }
-            var sum = Checksum64()
-            data.withUnsafeBytes { sum.update($0) }
-            guard sum.finalize() == file.contentHash else { throw gone }
-            return data
+            read = IndexedFile.readMember(archive: real, member: member, size: file.size, maxBytes: maxFileBytes)
+        } else {
+            var info = stat()
+            let whole = stat(real, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG
+                && UInt64(info.st_size) == file.size && Int(info.st_size) <= maxFileBytes
+            read = whole ? FileManager.default.contents(atPath: real) : nil
         }
-        var info = stat()
-        guard stat(real, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG,
-              UInt64(info.st_size) == file.size, Int(info.st_size) <= maxFileBytes,
-              let data = FileManager.default.contents(atPath: real) else { throw gone }
+        guard let data = read else { throw gone }
         var sum = Checksum64()
         data.withUnsafeBytes { sum.update($0) }
         guard sum.finalize() == file.contentHash else { throw gone }
