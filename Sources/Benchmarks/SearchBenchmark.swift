@@ -20,6 +20,8 @@ public enum SearchBenchmark {
         public var graph = true
         public var graphNeighbors = 16
         public var graphEfConstruction = 100
+        /// Walk 8-bit codes of the rows and re-rank the beam on the rows.
+        public var graphQuantized = false
         public var graphEfs = [16, 32, 64, 128, 256]
         /// Seconds per throughput measurement (at least one batch runs).
         public var budget = 3.0
@@ -130,7 +132,8 @@ public enum SearchBenchmark {
                              into report: inout Report, progress: (String) -> Void) {
         let k = config.k
         let graph = GraphIndex(dimension: db.shape[1], neighbors: config.graphNeighbors,
-                               efConstruction: config.graphEfConstruction, seed: config.seed)
+                               efConstruction: config.graphEfConstruction, seed: config.seed,
+                               quantized: config.graphQuantized)
         graph.parameters = config.parameters
         let start = Date()
         graph.add(db)

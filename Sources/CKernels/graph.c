@@ -26,7 +26,17 @@ void rk_spin_lock(int32_t *lock) {
 void rk_spin_unlock(int32_t *lock) { __atomic_store_n(lock, 0, __ATOMIC_RELEASE); }
 
 static inline float score(const rk_graph *g, const float *q, int32_t node) {
+    if (g->codes) return rk_dot_code(q, g->codes + (ptrdiff_t)node * g->d, g->d);
     return rk_dot(q, rk_row_of(g, node), g->d);
+}
+
+float rk_graph_score(const rk_graph *g, const float *q, int32_t node) { return score(g, q, node); }
+
+/* Starts loading lines [from, to) of node's row (codes or floats), 64 bytes each. */
+static inline void prefetch_row(const rk_graph *g, int32_t node, ptrdiff_t from, ptrdiff_t to) {
+    const char *p = g->codes ? (const char *)(g->codes + (ptrdiff_t)node * g->d) : (const char *)rk_row_of(g, node);
+    const ptrdiff_t bytes = g->codes ? g->d : g->d * 4, lines = (bytes + 63) / 64;
+    for (ptrdiff_t line = from; line < lines && line < to; line++) __builtin_prefetch(p + line * 64);
 }
 
 /* Heap of hits. `better_on_top` 1: the best score at [0] (candidates); 0: the worst (results). */
@@ -114,6 +124,7 @@ ptrdiff_t rk_graph_search(const rk_graph *g, rk_graph_workspace *w, const float 
     while (nc > 0) {
         rk_hit c = heap_pop(cand, &nc, 1);
         if (nr >= ef && c.score < res[0].score) break;
+        if (nc > 0) __builtin_prefetch(rk_links_of(g, cand[0].id, layer));  /* likely the next one expanded */
         ptrdiff_t n = read_links(g, c.id, layer, ids, 256);
         ptrdiff_t fresh = 0;
         for (ptrdiff_t i = 0; i < n; i++) {
@@ -121,10 +132,10 @@ ptrdiff_t rk_graph_search(const rk_graph *g, rk_graph_workspace *w, const float 
             if (w->visited[v] == gen) continue;
             w->visited[v] = gen;
             ids[fresh++] = v;
-            __builtin_prefetch(g->rows + (ptrdiff_t)v * g->d);
+            prefetch_row(g, v, 0, g->codes ? 4 : 1);
         }
         for (ptrdiff_t i = 0; i < fresh; i++) {
-            if (i + 1 < fresh) __builtin_prefetch(g->rows + (ptrdiff_t)ids[i + 1] * g->d + 16);
+            if (i + 1 < fresh && !g->codes) prefetch_row(g, ids[i + 1], 1, 4);
             rk_hit h = {score(g, q, ids[i]), ids[i]};
             if (nr < ef || h.score > res[0].score) {
                 if (nc == w->capacity) compact(cand, &nc, nr >= ef ? res[0].score : -INFINITY);

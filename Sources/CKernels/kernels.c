@@ -64,6 +64,13 @@ void rk_dot_codes(const float *q, const uint8_t *codes, ptrdiff_t n, ptrdiff_t d
     for (ptrdiff_t i = 0; i < n; i++) out[i] = bias + dot_codes_portable(q, codes + i * d, d);
 }
 
+float rk_dot_code(const float *q, const uint8_t *code, ptrdiff_t d) {
+#if defined(__x86_64__)
+    if (level == 2) return rk_dot_code_avx2(q, code, d);
+#endif
+    return dot_codes_portable(q, code, d);
+}
+
 ptrdiff_t rk_argmax_minus(const float *s, const float *h, ptrdiff_t n, float *best) {
 #if defined(__x86_64__)
     if (level == 2) return rk_argmax_minus_avx2(s, h, n, best);

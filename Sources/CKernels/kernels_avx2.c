@@ -139,6 +139,21 @@ AVX2 void rk_dot_codes_avx2(const float *q, const uint8_t *codes, ptrdiff_t n, p
     }
 }
 
+AVX2 float rk_dot_code_avx2(const float *q, const uint8_t *c, ptrdiff_t d) {
+    __m256 s0 = _mm256_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
+    ptrdiff_t j = 0;
+    for (; j + 32 <= d; j += 32) {
+        s0 = _mm256_fmadd_ps(load_codes(c + j), _mm256_loadu_ps(q + j), s0);
+        s1 = _mm256_fmadd_ps(load_codes(c + j + 8), _mm256_loadu_ps(q + j + 8), s1);
+        s2 = _mm256_fmadd_ps(load_codes(c + j + 16), _mm256_loadu_ps(q + j + 16), s2);
+        s3 = _mm256_fmadd_ps(load_codes(c + j + 24), _mm256_loadu_ps(q + j + 24), s3);
+    }
+    for (; j + 8 <= d; j += 8) s0 = _mm256_fmadd_ps(load_codes(c + j), _mm256_loadu_ps(q + j), s0);
+    float t = 0;
+    for (; j < d; j++) t += q[j] * (float)c[j];
+    return hsum(_mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3))) + t;
+}
+
 AVX2 ptrdiff_t rk_argmax_minus_avx2(const float *s, const float *h, ptrdiff_t n, float *best) {
     ptrdiff_t arg = 0, j = 0;
     float b = -__builtin_inff();

@@ -10,6 +10,7 @@
 float rk_dot_avx2(const float *a, const float *b, ptrdiff_t d);
 void rk_dot_rows_avx2(const float *q, const float *rows, ptrdiff_t n, ptrdiff_t d, float bias, float *out);
 void rk_dot_codes_avx2(const float *q, const uint8_t *codes, ptrdiff_t n, ptrdiff_t d, float bias, float *out);
+float rk_dot_code_avx2(const float *q, const uint8_t *c, ptrdiff_t d);
 ptrdiff_t rk_argmax_minus_avx2(const float *s, const float *h, ptrdiff_t n, float *best);
 #endif
 

@@ -22,6 +22,7 @@ extension GraphIndex {
         guard m > 0 else { return }
         var generator = SeededGenerator(seed: seed ^ (UInt64(start) &* 0x9E37_79B9_7F4A_7C15))
         rows.append(contentsOf: floats)
+        if isQuantized { code(floats) }
         links0.append(contentsOf: [Int32](repeating: 0, count: m * stride0))
         for _ in 0..<m {
             let u = max(Double.leastNonzeroMagnitude, generator.nextUnitDouble())
@@ -40,21 +41,28 @@ extension GraphIndex {
         let workspaces = (0..<slots).map { _ in GraphWorkspace(nodes: total, capacity: efConstruction + 2 * neighbors + 8) }
         var entry = entryPoint
         let (stride0, strideUp) = (self.stride0, self.strideUp)
+        let step = quantizer?.step ?? []
         rows.withUnsafeBufferPointer { r in
             links0.withUnsafeMutableBufferPointer { l0 in
                 upper.withUnsafeMutableBufferPointer { up in
                     upperOffset.withUnsafeBufferPointer { offsets in
                         levels.withUnsafeBufferPointer { levels in
                             withUnsafeMutablePointer(to: &entry) { entry in
-                                let graph = rk_graph(rows: r.baseAddress, d: dimension, links0: UnsafePointer(l0.baseAddress),
-                                                     stride0: stride0, upper: UnsafePointer(up.baseAddress),
-                                                     upperOffset: offsets.baseAddress, strideUp: strideUp, locks: locks)
-                                let builder = rk_graph_builder(levels: levels.baseAddress, entry: entry, entry_lock: locks + total,
-                                                               neighbors: neighbors, ef_construction: efConstruction)
-                                withUnsafePointer(to: graph) { graph in
-                                    withUnsafePointer(to: builder) { builder in
-                                        parallelItems(total - first, slots: slots) { slot, i in
-                                            workspaces[slot].insert(Int32(first + i), graph, builder)
+                                codes.withUnsafeBufferPointer { c in
+                                    step.withUnsafeBufferPointer { step in
+                                        let graph = rk_graph(rows: r.baseAddress, codes: isQuantized ? c.baseAddress : nil, d: dimension,
+                                                             links0: UnsafePointer(l0.baseAddress), stride0: stride0,
+                                                             upper: UnsafePointer(up.baseAddress), upperOffset: offsets.baseAddress,
+                                                             strideUp: strideUp, locks: locks)
+                                        let builder = rk_graph_builder(levels: levels.baseAddress, entry: entry, entry_lock: locks + total,
+                                                                       neighbors: neighbors, ef_construction: efConstruction,
+                                                                       step: step.baseAddress)
+                                        withUnsafePointer(to: graph) { graph in
+                                            withUnsafePointer(to: builder) { builder in
+                                                parallelItems(total - first, slots: slots) { slot, i in
+                                                    workspaces[slot].insert(Int32(first + i), graph, builder)
+                                                }
+                                            }
                                         }
                                     }
                                 }
@@ -65,5 +73,18 @@ extension GraphIndex {
             }
         }
         entryPoint = entry
+    }
+
+    /// Codes the rows just added (the last of `floats`). Rows outside the quantiser's ranges
+    /// widen them, and then every row is coded again: the walk never sees a clamped value.
+    func code(_ floats: UnsafeBufferPointer<Float>) {
+        let fresh = ScalarQuantizer(training: floats, dimension: dimension)
+        if let current = quantizer, current.covers(fresh) {
+            codes.append(contentsOf: current.encode(floats.baseAddress!, count: floats.count / dimension))
+            return
+        }
+        let widened = quantizer.map { $0.widened(to: fresh) } ?? fresh
+        quantizer = widened
+        codes = RowStorage(rows.withUnsafeBufferPointer { widened.encode($0.baseAddress!, count: $0.count / dimension) })
     }
 }

@@ -71,10 +71,12 @@ extension GraphIndex {
 
     /// A graph sharing this one's parts (copy on write), to grow without changing this one.
     public func copy() -> GraphIndex {
-        let other = GraphIndex(dimension: dimension, neighbors: neighbors, efConstruction: efConstruction, seed: seed)
+        let other = GraphIndex(dimension: dimension, neighbors: neighbors, efConstruction: efConstruction, seed: seed,
+                               quantized: isQuantized)
         other.efSearch = efSearch
         other.parameters = parameters
         (other.rows, other.levels, other.links0) = (rows, levels, links0)
+        (other.quantizer, other.codes) = (quantizer, codes)
         (other.upper, other.upperOffset, other.entryPoint) = (upper, upperOffset, entryPoint)
         return other
     }

@@ -2,7 +2,10 @@
 // to its near neighbours on layer 0 and, for a geometrically thinning subset, on upper layers
 // too. A query descends greedily from the top entry point and then runs a best-first beam of
 // width `ef` on layer 0; its work grows like log n, not like IVF's √n. Rows are kept in add
-// order (memory-mappable), links in fixed-stride Int32 lists. Building is in
+// order (memory-mappable), links in fixed-stride Int32 lists. A quantised graph also keeps
+// 8-bit codes of its rows: searches walk the codes (a quarter of the bytes a hop reads, and a
+// walk is bound by memory) and score the beam's hits again on the Float32 rows, so the scores
+// returned are exact and only the walk is approximate. Building is in
 // GraphIndex+Build.swift, the beam itself in CKernels (graph.c).
 import CKernels
 import Foundation
@@ -23,6 +26,12 @@ public final class GraphIndex: @unchecked Sendable {
 
     /// Rows in add order, (count, dimension).
     public internal(set) var rows: RowStorage<Float>
+    /// Set for a quantised graph: each dimension's range over every row added so far.
+    public internal(set) var quantizer: ScalarQuantizer?
+    /// The rows' 8-bit codes in add order when quantised, else empty.
+    public internal(set) var codes: RowStorage<UInt8>
+    /// Whether searches walk codes: fixed when the graph is made.
+    public let isQuantized: Bool
     /// Node i's top layer.
     public internal(set) var levels: [UInt8]
     /// Layer-0 lists, `stride0` Int32 per node: a count, then the neighbour ids.
@@ -42,7 +51,7 @@ public final class GraphIndex: @unchecked Sendable {
     /// How fast the layers thin out: P(level ≥ l) = M^−l.
     var levelScale: Double { 1 / log(Double(max(2, neighbors))) }
 
-    public init(dimension: Int, neighbors: Int = 16, efConstruction: Int = 100, seed: UInt64 = 1) {
+    public init(dimension: Int, neighbors: Int = 16, efConstruction: Int = 100, seed: UInt64 = 1, quantized: Bool = false) {
         precondition(dimension > 0, "GraphIndex: dimension must be positive, got \(dimension)")
         precondition(neighbors >= 2 && neighbors <= 127, "GraphIndex: neighbours per node must be 2…127, got \(neighbors)")
         precondition(efConstruction >= neighbors, "GraphIndex: efConstruction \(efConstruction) below M \(neighbors)")
@@ -50,7 +59,9 @@ public final class GraphIndex: @unchecked Sendable {
         self.neighbors = neighbors
         self.efConstruction = efConstruction
         self.seed = seed
+        isQuantized = quantized
         rows = RowStorage()
+        codes = RowStorage()
         levels = []
         links0 = RowStorage()
         upper = RowStorage()
@@ -63,7 +74,7 @@ public final class GraphIndex: @unchecked Sendable {
     /// Bytes per row: the row itself, its layer-0 list and its share of the upper lists.
     public var bytesPerRow: Double {
         guard count > 0 else { return 0 }
-        return Double(rows.count * 4 + links0.count * 4 + upper.count * 4 + upperOffset.count * 8 + levels.count) / Double(count)
+        return Double(rows.count * 4 + codes.count + links0.count * 4 + upper.count * 4 + upperOffset.count * 8 + levels.count) / Double(count)
     }
 
     /// The k best rows of each query, best first; `ef` (≥ k) widens the beam for better recall.
@@ -84,10 +95,13 @@ public final class GraphIndex: @unchecked Sendable {
         queries.withUnsafeBufferPointer { pq in
             results.withUnsafeMutableBufferPointer { out in
                 let base = out.baseAddress!
-                withGraph { graph in
+                withGraph(walkingCodes: quantizer != nil) { graph in
                     parallelItems(q, slots: slots) { slot, i in
-                        let found = beamSearch(graph, workspaces[slot], pq.baseAddress! + i * dimension, ef: beam)
-                        base[i] = found.prefix(k).map { SearchHit(id: Int($0.id), score: $0.score) }
+                        let query = pq.baseAddress! + i * dimension
+                        base[i] = workspaces[slot].withWalkQuery(quantizer, query, dimension) { walk in
+                            let found = beamSearch(graph, workspaces[slot], walk, ef: beam)
+                            return quantizer == nil ? Self.hits(found.prefix(k)) : rescored(found, query, k: k)
+                        }
                     }
                 }
             }
@@ -99,23 +113,40 @@ public final class GraphIndex: @unchecked Sendable {
     func beamSearch(_ graph: UnsafePointer<rk_graph>, _ workspace: GraphWorkspace, _ q: UnsafePointer<Float>,
                     ef: Int) -> ArraySlice<rk_hit> {
         var entry = entryPoint
-        var entryScore = rk_dot(q, graph.pointee.rows + Int(entry) * dimension, dimension)
+        var entryScore = rk_graph_score(graph, q, entry)
         for layer in stride(from: topLevel, to: 0, by: -1) {
             entry = rk_graph_greedy(graph, q, entry, &entryScore, Int32(layer))
         }
         return workspace.search(graph, q, entries: [rk_hit(score: entryScore, id: entry)], ef: ef, layer: 0)
     }
 
-    /// The C view of the graph for `body`; while building, `locks` holds a lock word per node.
-    func withGraph<R>(locks: UnsafeMutablePointer<Int32>? = nil, _ body: (UnsafePointer<rk_graph>) -> R) -> R {
+    static func hits(_ found: ArraySlice<rk_hit>) -> [SearchHit] {
+        found.map { SearchHit(id: Int($0.id), score: $0.score) }
+    }
+
+    /// The k best of a walk's hits scored again on their Float32 rows (ties: lower id first).
+    func rescored(_ found: ArraySlice<rk_hit>, _ q: UnsafePointer<Float>, k: Int) -> [SearchHit] {
         rows.withUnsafeBufferPointer { r in
-            links0.withUnsafeBufferPointer { l0 in
-                upper.withUnsafeBufferPointer { up in
-                    upperOffset.withUnsafeBufferPointer { offsets in
-                        var graph = rk_graph(rows: r.baseAddress, d: dimension, links0: l0.baseAddress, stride0: stride0,
-                                             upper: up.baseAddress, upperOffset: offsets.baseAddress, strideUp: strideUp,
-                                             locks: locks)
-                        return body(&graph)
+            var exact = found.map { SearchHit(id: Int($0.id), score: rk_dot(q, r.baseAddress! + Int($0.id) * dimension, dimension)) }
+            exact.sort { $0.score != $1.score ? $0.score > $1.score : $0.id < $1.id }
+            return Array(exact.prefix(k))
+        }
+    }
+
+    /// The C view of the graph for `body`; while building, `locks` holds a lock word per node.
+    /// `walkingCodes` points the walk at the codes (its queries must then be transformed).
+    func withGraph<R>(locks: UnsafeMutablePointer<Int32>? = nil, walkingCodes: Bool = false,
+                      _ body: (UnsafePointer<rk_graph>) -> R) -> R {
+        rows.withUnsafeBufferPointer { r in
+            codes.withUnsafeBufferPointer { c in
+                links0.withUnsafeBufferPointer { l0 in
+                    upper.withUnsafeBufferPointer { up in
+                        upperOffset.withUnsafeBufferPointer { offsets in
+                            var graph = rk_graph(rows: r.baseAddress, codes: walkingCodes ? c.baseAddress : nil, d: dimension,
+                                                 links0: l0.baseAddress, stride0: stride0, upper: up.baseAddress,
+                                                 upperOffset: offsets.baseAddress, strideUp: strideUp, locks: locks)
+                            return body(&graph)
+                        }
                     }
                 }
             }
@@ -154,6 +185,8 @@ final class GraphWorkspace {
     private var generation: UInt16 = 0
     /// The hits of a search, or an insertion's scratch.
     private var out: [rk_hit] = []
+    /// A query transformed for walking codes.
+    private var walkQuery: [Float] = []
 
     init(nodes: Int, capacity: Int) {
         visited = [UInt16](repeating: 0, count: nodes)
@@ -172,10 +205,21 @@ final class GraphWorkspace {
         return out[0..<n]
     }
 
+    /// `body` with the query a walk scores: `q` itself, or its transform when `quantizer` codes the rows.
+    func withWalkQuery<R>(_ quantizer: ScalarQuantizer?, _ q: UnsafePointer<Float>, _ d: Int,
+                          _ body: (UnsafePointer<Float>) -> R) -> R {
+        guard let quantizer else { return body(q) }
+        if walkQuery.count < d { walkQuery = [Float](repeating: 0, count: d) }
+        return walkQuery.withUnsafeMutableBufferPointer { t in
+            _ = quantizer.transform(query: q, into: t.baseAddress!)
+            return body(t.baseAddress!)
+        }
+    }
+
     /// Links `node` into the graph `builder` grows (GraphIndex+Build.swift).
     func insert(_ node: Int32, _ graph: UnsafePointer<rk_graph>, _ builder: UnsafePointer<rk_graph_builder>) {
         let ef = builder.pointee.ef_construction
-        withCView(ef: ef, scratch: rk_graph_insert_scratch(ef, builder.pointee.neighbors)) { w, scratch in
+        withCView(ef: ef, scratch: rk_graph_insert_scratch(ef, builder.pointee.neighbors, graph.pointee.d)) { w, scratch in
             rk_graph_insert(graph, builder, w, scratch, node)
         }
     }

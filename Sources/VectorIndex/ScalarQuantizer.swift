@@ -24,19 +24,40 @@ public struct ScalarQuantizer: Sendable, Equatable {
     public init(training rows: Tensor) {
         precondition(rows.rank == 2 && rows.shape[0] > 0,
                      "ScalarQuantizer needs a non-empty (n, d) tensor, got \(rows.shape)")
-        let n = rows.shape[0], d = rows.shape[1]
+        self = rows.withUnsafeBufferPointer { ScalarQuantizer(training: $0, dimension: rows.shape[1]) }
+    }
+
+    /// Trains the ranges on `floats`, rows of `dimension` values one after another (at least one).
+    public init(training floats: UnsafeBufferPointer<Float>, dimension d: Int) {
+        precondition(d > 0 && floats.count >= d && floats.count % d == 0,
+                     "ScalarQuantizer needs whole rows of \(d), got \(floats.count) values")
+        let n = floats.count / d
         var lo = [Float](repeating: .infinity, count: d)
         var hi = [Float](repeating: -.infinity, count: d)
-        rows.withUnsafeBufferPointer { p in
-            for i in 0..<n {
-                let r = p.baseAddress! + i * d
-                for j in 0..<d {
-                    lo[j] = min(lo[j], r[j])
-                    hi[j] = max(hi[j], r[j])
-                }
+        for i in 0..<n {
+            let r = floats.baseAddress! + i * d
+            for j in 0..<d {
+                lo[j] = min(lo[j], r[j])
+                hi[j] = max(hi[j], r[j])
             }
         }
         self.init(minimum: lo, step: zip(lo, hi).map { ($1 - $0) / 255 })
+    }
+
+    /// Largest value coded per dimension.
+    public var maximum: [Float] { zip(minimum, step).map { $0 + 255 * $1 } }
+
+    /// Whether every range of `other` lies inside this one's.
+    public func covers(_ other: ScalarQuantizer) -> Bool {
+        let (hi, otherHi) = (maximum, other.maximum)
+        return (0..<dimension).allSatisfy { minimum[$0] <= other.minimum[$0] && otherHi[$0] <= hi[$0] }
+    }
+
+    /// The ranges of both, dimension by dimension.
+    public func widened(to other: ScalarQuantizer) -> ScalarQuantizer {
+        let lo = zip(minimum, other.minimum).map { Swift.min($0, $1) }
+        let hi = zip(maximum, other.maximum).map { Swift.max($0, $1) }
+        return ScalarQuantizer(minimum: lo, step: zip(lo, hi).map { ($1 - $0) / 255 })
     }
 
     /// Codes for `count` rows of `dimension` Floats, row-major.

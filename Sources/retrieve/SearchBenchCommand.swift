@@ -61,6 +61,9 @@ struct SearchBenchCommand: ParsableCommand {
     @Option(help: "Build beam (efConstruction) of the graph index.")
     var graphEfConstruction = 100
 
+    @Flag(help: "Graph walks 8-bit codes of the rows, re-ranking its beam on the rows.")
+    var graphSq8 = false
+
     @Flag(help: "Leave the graph index out.")
     var noGraph = false
 
@@ -94,6 +97,7 @@ struct SearchBenchCommand: ParsableCommand {
         config.scalarQuantized = false
         (config.graph, config.graphEfs) = (!noGraph, ef)
         (config.graphNeighbors, config.graphEfConstruction) = (graphNeighbors, graphEfConstruction)
+        config.graphQuantized = graphSq8
         var database: Tensor?, queryVectors: Tensor?
         if let db, let queriesFile {
             database = try NPYReader.read(path: db)

@@ -27,6 +27,9 @@ void rk_dot_rows(const float *q, const float *rows, ptrdiff_t n, ptrdiff_t d, fl
 /// out[i] = bias + Σ_j q[j]·codes[i·d+j] for i < n (8-bit codes, d wide).
 void rk_dot_codes(const float *q, const uint8_t *codes, ptrdiff_t n, ptrdiff_t d, float bias, float *out);
 
+/// Σ_j q[j]·code[j] for j < d: one row of 8-bit codes, as a graph walk scores them.
+float rk_dot_code(const float *q, const uint8_t *code, ptrdiff_t d);
+
 /// The first j < n maximising s[j] − h[j]; its value goes to *best. n must be ≥ 1.
 ptrdiff_t rk_argmax_minus(const float *s, const float *h, ptrdiff_t n, float *best);
 
@@ -56,9 +59,12 @@ typedef struct { float score; int32_t id; } rk_hit;
 /// A proximity graph over rows (row i at rows + i·d). Node i's list at layer 0 is
 /// links0[i·stride0 ...]: a count, then the neighbour ids; at layer l ≥ 1 it is
 /// upper[upperOffset[i] + (l−1)·strideUp ...], the same way. `locks` (one word per node) is
-/// non-NULL while the graph is built, NULL when it is only searched.
+/// non-NULL while the graph is built, NULL when it is only searched. With `codes` (row i at
+/// codes + i·d, 8 bits a value) the walk scores codes, a quarter of the memory traffic, and
+/// its query is the quantiser's transformed one (ScalarQuantizer); NULL scores `rows`.
 typedef struct {
     const float *rows;
+    const uint8_t *codes;
     ptrdiff_t d;
     const int32_t *links0;
     ptrdiff_t stride0;
@@ -78,6 +84,9 @@ typedef struct {
     ptrdiff_t capacity;
 } rk_graph_workspace;
 
+/// Node's score with q: over its codes when the graph has them (q transformed), else its row.
+float rk_graph_score(const rk_graph *g, const float *q, int32_t node);
+
 /// Greedy descent at `layer` from `entry` (score *entry_score): the best node reachable by
 /// always moving to a better neighbour; its score goes to *entry_score.
 int32_t rk_graph_greedy(const rk_graph *g, const float *q, int32_t entry, float *entry_score, int layer);
@@ -90,17 +99,20 @@ ptrdiff_t rk_graph_search(const rk_graph *g, rk_graph_workspace *w, const float 
 
 /// What inserting into a graph needs beside the `rk_graph` (whose lists must be writable and
 /// whose `locks` must be set): each node's top layer, and the entry point with its own lock word.
+/// With the graph's `codes` set, `step` is the quantiser's step per dimension: the beams walk
+/// codes and their hits are scored again on the rows before links are chosen.
 typedef struct {
     const uint8_t *levels;
     int32_t *entry;
     int32_t *entry_lock;
     ptrdiff_t neighbors;
     ptrdiff_t ef_construction;
+    const float *step;
 } rk_graph_builder;
 
-/// Room `rk_graph_insert` needs in its scratch, in hits.
-static inline ptrdiff_t rk_graph_insert_scratch(ptrdiff_t ef_construction, ptrdiff_t neighbors) {
-    return 5 * (ef_construction + 2 * neighbors + 2) + 3 * (2 * neighbors + 1);
+/// Room `rk_graph_insert` needs in its scratch, in hits, for rows of d values.
+static inline ptrdiff_t rk_graph_insert_scratch(ptrdiff_t ef_construction, ptrdiff_t neighbors, ptrdiff_t d) {
+    return 5 * (ef_construction + 2 * neighbors + 2) + 3 * (2 * neighbors + 1) + (d + 1) / 2;
 }
 
 /// Links `node` (its row in place, its top layer in `levels`, its lists empty) into the graph,
