@@ -20,8 +20,8 @@ public enum SearchBenchmark {
         public var graph = true
         public var graphNeighbors = 16
         public var graphEfConstruction = 100
-        /// Walk 8-bit codes of the rows and re-rank the beam on the rows.
-        public var graphQuantized = false
+        /// Walk 8-bit codes of the rows and re-score the beam's hits on the rows (the index's default).
+        public var graphQuantized = true
         public var graphEfs = [16, 32, 64, 128, 256]
         /// Seconds per throughput measurement (at least one batch runs).
         public var budget = 3.0

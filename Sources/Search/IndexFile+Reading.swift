@@ -34,7 +34,7 @@ extension IndexFile {
         guard all.count >= 192 + 8 else { throw fail("truncated: \(all.count) bytes, shorter than the header") }
         var r = ByteReader(bytes: all, position: 8)
         let version = r.u32()
-        guard (1...3).contains(version) else {
+        guard (1...4).contains(version) else {
             if version > IndexFile.version && version < 1000 {
                 throw IndexFileError(path: path, problem: "format version \(version) is newer than this retrieve reads (\(IndexFile.version))",
                                      fix: "upgrade retrieve, or " + IndexFileError.rebuild(path) + " with this one")
@@ -59,19 +59,22 @@ extension IndexFile {
                 ? "truncated or damaged: \(all.count) bytes, the header says \(declaredLength)"
                 : "damaged: \(all.count - declaredLength) unexpected bytes after the end the header gives")
         }
-        guard storageKind <= 2, element <= (storageKind == 2 ? 0 : 1), d > 0, d < 1 << 20, n >= 0, lists >= 0, (storageKind == 1) == (lists > 0),
+        guard storageKind <= 2, element <= (storageKind == 2 && version < 4 ? 0 : 1), d > 0, d < 1 << 20, n >= 0, lists >= 0, (storageKind == 1) == (lists > 0),
               version == 1 || (flags & 2 != 0 && rowSum > 0 && rowSum <= 1 << 30) else {
             throw fail("damaged header (storage \(storageKind), element \(element), d \(d), lists \(lists))")
         }
         // Sections: aligned, inside the file, of the sizes the header implies.
-        let elementSize = element == 0 ? 4 : 1
+        let elementSize = element == 0 || storageKind == 2 ? 4 : 1
         let (nd, nOverflow) = n.multipliedReportingOverflow(by: d * elementSize)
         guard !nOverflow, nd <= all.count, n <= all.count / 8 else { throw fail("damaged header (\(n) rows of \(d) in a \(all.count)-byte file)") }
         let (ld, lOverflow) = lists.multipliedReportingOverflow(by: d * 4)
         let blockSize = version >= 2 ? Int(truncatingIfNeeded: rowSum) : 0
         var expected: [Int?] = [nd, storageKind != 1 ? 0 : (lOverflow ? -1 : ld), lists == 0 ? 0 : (lists + 1) * 8,
                                 storageKind == 1 ? n * 8 : 0, element == 1 ? 2 * d * 4 : 0, nil, nil, nil]
-        if storageKind == 2 { (expected[1], expected[2], expected[3]) = (24 + 9 * n, nil, nil) }
+        if storageKind == 2 {
+            (expected[1], expected[2], expected[3]) = (24 + 9 * n, nil, nil)
+            if element == 1 { expected[4] = 2 * d * 4 + n * d }
+        }
         if version >= 2 { expected.append((nd + blockSize - 1) / blockSize * 4) }
         for i in 0..<layout.sections {
             let (end, overflow) = offsets[i].addingReportingOverflow(lengths[i])
@@ -106,7 +109,7 @@ extension IndexFile {
         guard let modelPath = meta.string(), let fingerprint = meta.string(), let root = meta.string() else {
             throw fail("damaged metadata section")
         }
-        let quantizer: ScalarQuantizer? = element == 1 ? { let v = floats(4); return ScalarQuantizer(minimum: Array(v[0..<d]), step: Array(v[d...])) }() : nil
+        let quantizer: ScalarQuantizer? = element == 1 ? { let v = floats(4); return ScalarQuantizer(minimum: Array(v[0..<d]), step: Array(v[d..<(2 * d)])) }() : nil
         let storage: IndexStorage
         if storageKind == 0 {
             if let quantizer {
@@ -115,7 +118,7 @@ extension IndexFile {
                 storage = .flat(FlatIndex(dimension: d, rows: file.storage(of: Float.self, offset: offsets[0], count: n * d)))
             }
         } else if storageKind == 2 {
-            storage = .graph(try graph(n: n, d: d, file: file, offsets: offsets, lengths: lengths, fail: fail))
+            storage = .graph(try graph(n: n, d: d, file: file, offsets: offsets, lengths: lengths, quantizer: quantizer, fail: fail))
         } else {
             let listOffsets = section(2).withMemoryRebound(to: Int64.self) { $0.map { Int($0.littleEndian) } }
             guard listOffsets.first == 0, listOffsets.last == n, zip(listOffsets, listOffsets.dropFirst()).allSatisfy({ $0 <= $1 }) else {
@@ -136,8 +139,9 @@ extension IndexFile {
         return contents
     }
 
-    /// The graph of sections 0–3: rows and links borrowed from the mapping, every link checked.
-    static func graph(n: Int, d: Int, file: MappedFile, offsets: [Int], lengths: [Int],
+    /// The graph of sections 0–3 (and its codes in 4 when `quantizer` is given): rows, links and
+    /// codes borrowed from the mapping, every link checked.
+    static func graph(n: Int, d: Int, file: MappedFile, offsets: [Int], lengths: [Int], quantizer: ScalarQuantizer?,
                       fail: (String) -> IndexFileError) throws -> GraphIndex {
         let head = UnsafeRawBufferPointer(rebasing: file.bytes[offsets[1]..<(offsets[1] + lengths[1])])
         var r = ByteReader(bytes: head, position: 0)
@@ -154,7 +158,8 @@ extension IndexFile {
                 rows: file.storage(of: Float.self, offset: offsets[0], count: n * d), levels: levels,
                 links0: file.storage(of: Int32.self, offset: offsets[2], count: lengths[2] / 4),
                 upper: file.storage(of: Int32.self, offset: offsets[3], count: lengths[3] / 4),
-                upperOffset: upperOffset, entryPoint: entry)
+                upperOffset: upperOffset, entryPoint: entry, quantizer: quantizer,
+                codes: quantizer == nil ? RowStorage() : file.storage(of: UInt8.self, offset: offsets[4] + 2 * d * 4, count: n * d))
             graph.efSearch = efSearch
             return graph
         } catch let e as GraphPartsError {

@@ -3,7 +3,7 @@
 // This file defines the layout and writes it; IndexFile+Reading.swift checks and maps it, and
 // IndexFile+Checksums.swift checks the rows.
 //
-// Layout (version 2), little-endian; every section starts on a 64-byte boundary (zero padding):
+// Layout (version 4), little-endian; every section starts on a 64-byte boundary (zero padding):
 //   0   magic "RTRVIDX1"                 8 bytes
 //   8   format version UInt32 (2)        12  flags UInt32 (bit 1: row block CRCs present)
 //   16  header size UInt32 (256)         20  reserved UInt32 (0)
@@ -19,7 +19,8 @@
 //                      seed UInt64, n × Int64 upper-list offsets (−1: layer 0 only), n × UInt8 layers
 //         2 layer 0    n × (2M+1) Int32: a count, then the neighbour ids
 //         3 upper      Σ layers × (M+1) Int32, node after node, layer 1 first
-//         4 sq8        d Float32 minimum, then d Float32 step
+//         4 sq8        d Float32 minimum, then d Float32 step; a quantised graph (element 1,
+//                      its rows still Float32) follows them with its walk's n×d UInt8 codes
 //         5 files      file table (below), row i = file i    6 rejects  file table of undecodable files
 //         7 meta       3 strings (UInt32 length + UTF-8): model path, model fingerprint, root folder
 //         8 row CRCs   one UInt32 CRC-32C per row block: bytes [k·B, min((k+1)·B, rows)) of section 0
@@ -34,7 +35,7 @@
 // block (CRC-32C at memory speed, on every core), so nothing damaged is ever searched.
 // Version 1 (header 192 bytes, 8 sections, one Checksum64 of the rows at 176, the length at
 // 184) is still read, its rows checked by that checksum, and version 2 (file tables without
-// the member triples); `retrieve index` rewrites either as 3.
+// the member triples), and version 3 (no graph codes); `retrieve index` rewrites any as 4.
 import Foundation
 import Neural
 import VectorIndex
@@ -117,6 +118,12 @@ public enum IndexStorage: Sendable {
         }
     }
 
+    /// A graph whose walk has codes beside its Float32 rows (header element 1, codes in section 4).
+    var isQuantizedGraph: Bool {
+        if case .graph(let g) = self { return g.quantizer != nil }
+        return false
+    }
+
     public var quantizer: ScalarQuantizer? {
         switch self {
         case .flat(let f): return f.quantizer
@@ -192,8 +199,8 @@ public struct IndexFileError: Error, Equatable, CustomStringConvertible {
 
 public enum IndexFile {
     static let magic = Array("RTRVIDX1".utf8)
-    /// The version this retrieve writes; it reads this one, 2 and 1.
-    public static let version: UInt32 = 3
+    /// The version this retrieve writes; it reads this one, 3, 2 and 1.
+    public static let version: UInt32 = 4
     static let headerSize = 256
     static let sectionCount = 9
     static let alignment = 64
@@ -215,30 +222,32 @@ public enum IndexFile {
         let s = contents.storage
         let n = s.count, d = s.dimension
         // Large sections (links, list ids) are emitted from their storage, not copied.
-        var sections = [any ContiguousBytes](repeating: [UInt8](), count: sectionCount)
+        // A section is emitted part after part.
+        var sections = [[any ContiguousBytes]](repeating: [], count: sectionCount)
         var listCount = 0
         var storageKind: UInt32 = 0
         if case .ivf(let ivf) = s {
             storageKind = 1
             listCount = ivf.listCount
-            sections[1] = bytes(of: ivf.centroids.data)
-            sections[2] = bytes(of: ivf.listOffsets.map(Int64.init))
-            sections[3] = ivf.listIDs
+            sections[1] = [bytes(of: ivf.centroids.data)]
+            sections[2] = [bytes(of: ivf.listOffsets.map(Int64.init))]
+            sections[3] = [ivf.listIDs]
         } else if case .graph(let graph) = s {
             storageKind = 2
             (sections[1], sections[2], sections[3]) = graphSections(graph)
+            if let q = graph.quantizer { sections[4] = [bytes(of: q.minimum + q.step), graph.codes] }
         }
-        if let q = s.quantizer { sections[4] = bytes(of: q.minimum + q.step) }
-        sections[5] = fileTable(contents.files)
-        sections[6] = fileTable(contents.rejects)
+        if let q = s.quantizer { sections[4] = [bytes(of: q.minimum + q.step)] }
+        sections[5] = [fileTable(contents.files)]
+        sections[6] = [fileTable(contents.rejects)]
         var meta = ByteWriter()
         for text in [contents.modelPath, contents.modelFingerprint, contents.root] { meta.string(text) }
-        sections[7] = meta.bytes
+        sections[7] = [meta.bytes]
         try withRowBytes(s) { rows in
             precondition(rows.count == n * d * (s.quantizer == nil ? 4 : 1), "IndexFile.write: row bytes \(rows.count)")
-            sections[8] = bytes(of: RowBlocks.checksums(of: rows, blockSize: rowBlockSize).map(\.littleEndian))
+            sections[8] = [bytes(of: RowBlocks.checksums(of: rows, blockSize: rowBlockSize).map(\.littleEndian))]
             // Offsets: rows first, then the other sections.
-            var offsets = [Int](repeating: 0, count: sectionCount), lengths = sections.map { $0.withUnsafeBytes(\.count) }
+            var offsets = [Int](repeating: 0, count: sectionCount), lengths = sections.map { $0.reduce(0) { $0 + $1.withUnsafeBytes(\.count) } }
             lengths[0] = rows.count
             var cursor = headerSize
             for i in 0..<sectionCount {
@@ -251,7 +260,7 @@ public enum IndexFile {
             header.raw(magic)
             header.u32(version); header.u32(2); header.u32(UInt32(headerSize)); header.u32(0)
             header.u64(UInt64(n)); header.u32(UInt32(d)); header.u32(storageKind)
-            header.u32(s.quantizer == nil ? 0 : 1); header.u32(UInt32(listCount))
+            header.u32(s.quantizer == nil && !s.isQuantizedGraph ? 0 : 1); header.u32(UInt32(listCount))
             for i in 0..<sectionCount { header.u64(UInt64(offsets[i])); header.u64(UInt64(lengths[i])) }
             header.u64(UInt64(rowBlockSize)); header.u64(UInt64(fileLength))
             header.raw([UInt8](repeating: 0, count: headerSize - header.bytes.count))
@@ -274,7 +283,7 @@ public enum IndexFile {
                     if i == 0 {
                         try emit(rows, checksummed: false)
                     } else {
-                        try sections[i].withUnsafeBytes { try emit($0, checksummed: true) }
+                        for part in sections[i] { try part.withUnsafeBytes { try emit($0, checksummed: true) } }
                     }
                 }
                 var trailer = ByteWriter()
@@ -300,13 +309,13 @@ public enum IndexFile {
 
     /// A graph's sections 1–3: its parameters, upper offsets and layers; its layer-0 lists; its
     /// upper lists.
-    static func graphSections(_ g: GraphIndex) -> ([UInt8], any ContiguousBytes, any ContiguousBytes) {
+    static func graphSections(_ g: GraphIndex) -> ([any ContiguousBytes], [any ContiguousBytes], [any ContiguousBytes]) {
         var head = ByteWriter()
         head.u32(UInt32(g.neighbors)); head.u32(UInt32(g.efConstruction))
         head.u32(UInt32(bitPattern: g.entryPoint)); head.u32(UInt32(g.efSearch)); head.u64(g.seed)
         head.raw(bytes(of: g.upperOffset.map(\.littleEndian)))
         head.raw(g.levels)
-        return (head.bytes, g.links0, g.upper)
+        return ([head.bytes], [g.links0], [g.upper])
     }
 
     static func bytes<T: BitwiseCopyable>(of values: [T]) -> [UInt8] {

@@ -12,15 +12,21 @@ public struct GraphPartsError: Error, CustomStringConvertible {
 extension GraphIndex {
     /// A graph over `rows` (n × dimension, id order) with its layer-0 lists (`links0`, n × (2M+1)),
     /// upper lists (`upper`) starting at `upperOffset[i]` for nodes above layer 0 (−1 otherwise),
-    /// each node's top layer and the entry point. Every count, id and offset is checked.
+    /// each node's top layer and the entry point, and for a quantised graph its quantiser and
+    /// the rows' codes (n × dimension). Every count, id and offset is checked.
     public convenience init(dimension: Int, neighbors: Int, efConstruction: Int, seed: UInt64,
                             rows: RowStorage<Float>, levels: [UInt8], links0: RowStorage<Int32>,
-                            upper: RowStorage<Int32>, upperOffset: [Int64], entryPoint: Int32) throws {
+                            upper: RowStorage<Int32>, upperOffset: [Int64], entryPoint: Int32,
+                            quantizer: ScalarQuantizer? = nil, codes: RowStorage<UInt8> = RowStorage()) throws {
         guard dimension > 0, (2...127).contains(neighbors), efConstruction >= neighbors else {
             throw GraphPartsError(description: "graph parameters (d \(dimension), M \(neighbors), efConstruction \(efConstruction))")
         }
-        self.init(dimension: dimension, neighbors: neighbors, efConstruction: efConstruction, seed: seed)
+        self.init(dimension: dimension, neighbors: neighbors, efConstruction: efConstruction, seed: seed,
+                  quantized: quantizer != nil)
         let n = levels.count
+        guard codes.count == (quantizer == nil ? 0 : n * dimension), quantizer.map({ $0.dimension == dimension }) ?? true else {
+            throw GraphPartsError(description: "graph codes (\(codes.count) for \(n) rows of \(dimension))")
+        }
         guard rows.count == n * dimension, upperOffset.count == n, links0.count == n * stride0 else {
             throw GraphPartsError(description: "graph sizes (\(n) nodes, \(rows.count / dimension) rows, \(links0.count) layer-0 links)")
         }
@@ -53,6 +59,8 @@ extension GraphIndex {
         self.upper = upper
         self.upperOffset = upperOffset
         self.entryPoint = entryPoint
+        self.quantizer = quantizer
+        self.codes = codes
     }
 
     /// The first list of `width` Int32 (a count, then ids) whose count exceeds `capacity` or

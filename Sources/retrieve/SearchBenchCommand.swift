@@ -61,8 +61,8 @@ struct SearchBenchCommand: ParsableCommand {
     @Option(help: "Build beam (efConstruction) of the graph index.")
     var graphEfConstruction = 100
 
-    @Flag(help: "Graph walks 8-bit codes of the rows, re-ranking its beam on the rows.")
-    var graphSq8 = false
+    @Flag(help: "The graph walks its Float32 rows, not the 8-bit codes `retrieve index` walks.")
+    var graphFloatWalk = false
 
     @Flag(help: "Leave the graph index out.")
     var noGraph = false
@@ -97,7 +97,7 @@ struct SearchBenchCommand: ParsableCommand {
         config.scalarQuantized = false
         (config.graph, config.graphEfs) = (!noGraph, ef)
         (config.graphNeighbors, config.graphEfConstruction) = (graphNeighbors, graphEfConstruction)
-        config.graphQuantized = graphSq8
+        config.graphQuantized = !graphFloatWalk
         var database: Tensor?, queryVectors: Tensor?
         if let db, let queriesFile {
             database = try NPYReader.read(path: db)
@@ -123,7 +123,7 @@ struct SearchBenchCommand: ParsableCommand {
         print(pad("nprobe", 8) + pad("recall@10", 11) + pad("q/s (1 at a time)", 19) + "q/s (batch)")
         for r in result.ivf { print(pad("\(r.nprobe)", 8) + pad(fixed(r.recall10, 3), 11) + pad(fixed(r.qps, 0), 19) + fixed(r.qps_batched, 0)) }
         if !report.graph.isEmpty {
-            print("graph M \(graphNeighbors) efC \(graphEfConstruction), built in \(fixed(report.graphBuildSeconds, 1)) s, \(fixed(report.graphBytesPerRow, 0)) bytes per row")
+            print("graph M \(graphNeighbors) efC \(graphEfConstruction)\(graphFloatWalk ? ", Float32 walk" : ", walk on 8-bit codes"), built in \(fixed(report.graphBuildSeconds, 1)) s, \(fixed(report.graphBytesPerRow, 0)) bytes per row")
             print(pad("ef", 8) + pad("recall@10", 11) + pad("q/s (1 at a time)", 19) + "q/s (batch)")
             for r in report.graph {
                 print(pad("\(r.ef)", 8) + pad(fixed(r.recall, 3), 11) + pad(fixed(r.singleQueriesPerSecond, 0), 19) + fixed(r.batchedQueriesPerSecond, 0))

@@ -17,9 +17,11 @@ struct IndexFileTests {
         return dir
     }
 
-    static func contents(rows n: Int = 300, d: Int = 16, mode: IndexBuildOptions.Mode, sq8: Bool, seed: UInt64 = 3) -> (IndexContents, Tensor) {
+    static func contents(rows n: Int = 300, d: Int = 16, mode: IndexBuildOptions.Mode, sq8: Bool, seed: UInt64 = 3,
+                         graphQuantized: Bool = true) -> (IndexContents, Tensor) {
         let rows = ClusteredVectors(clusters: 10, dimension: d, latentDimension: 4, seed: seed).draw(n, seed: seed + 1)
         var options = IndexBuildOptions()
+        options.graphQuantized = graphQuantized
         options.mode = mode
         options.scalarQuantized = sq8
         options.listCount = 8
@@ -58,6 +60,28 @@ struct IndexFileTests {
         }
         // Every row survives, in id order.
         #expect(IndexBuilder.allRows(of: read.storage).data == IndexBuilder.allRows(of: original.storage).data)
+    }
+
+    @Test(arguments: [false, true]) func aGraphKeepsItsWalkCodesOrHasNone(quantized: Bool) throws {
+        let (original, rows) = Self.contents(mode: .approximate, sq8: false, graphQuantized: quantized)
+        let url = try Self.folder().appendingPathComponent("index.rtrv")
+        try IndexFile.write(original, to: url)
+        guard case .graph(let written) = original.storage, case .graph(let read) = try IndexFile.read(from: url).storage else {
+            Issue.record("not a graph")
+            return
+        }
+        #expect(read.isQuantized == quantized && read.quantizer == written.quantizer)
+        #expect(read.codes.array == written.codes.array && read.codes.count == (quantized ? 300 * 16 : 0))
+        #expect(!quantized || read.codes.isBorrowed)
+        let queries = Tensor(shape: [5, 16], data: Array(rows.data[0..<(5 * 16)]))
+        #expect(read.search(queries, k: 7, ef: 20) == written.search(queries, k: 7, ef: 20))
+        // A flipped code is caught by the checksum over everything but the rows.
+        var bytes = [UInt8](try Data(contentsOf: url))
+        let codesStart = Int(bytes.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: 48 + 4 * 16, as: UInt64.self) }) + 2 * 16 * 4
+        guard quantized else { return }
+        bytes[codesStart + 77] ^= 1
+        try Data(bytes).write(to: url)
+        #expect(throws: IndexFileError.self) { try IndexFile.read(from: url) }
     }
 
     /// Writes a flat index, lets `damage` change its bytes, and returns the reading error.
