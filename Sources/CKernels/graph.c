@@ -1,8 +1,9 @@
 // The hot loop of graph search (HNSW): a best-first beam over one layer of a proximity graph.
 // Two binary heaps in the caller's workspace (candidates to expand, best first; results kept, the
-// worst on top), a visited stamp per node reset by bumping a generation, and the next neighbours'
-// rows prefetched while the current one is scored. While the graph is being built, node locks
-// guard each neighbour list as it is read.
+// worst on top), a visited stamp per node reset by bumping a generation, the fresh neighbours'
+// rows (or codes) prefetched before they are scored and the next candidate's list while the
+// current one is read: a walk is a chain of cache misses, and each prefetch overlaps one. While
+// the graph is being built, node locks guard each neighbour list as it is read.
 #include <sched.h>
 #include <math.h>
 #include "graph_internal.h"
@@ -132,7 +133,7 @@ ptrdiff_t rk_graph_search(const rk_graph *g, rk_graph_workspace *w, const float 
             if (w->visited[v] == gen) continue;
             w->visited[v] = gen;
             ids[fresh++] = v;
-            prefetch_row(g, v, 0, g->codes ? 4 : 1);
+            prefetch_row(g, v, 0, g->codes ? 8 : 1);  /* codes whole (up to 512 wide), floats their first line */
         }
         for (ptrdiff_t i = 0; i < fresh; i++) {
             if (i + 1 < fresh && !g->codes) prefetch_row(g, ids[i + 1], 1, 4);
