@@ -80,7 +80,7 @@ static ptrdiff_t exact_hits(const rk_graph *g, const float *row, const rk_hit *f
     ptrdiff_t m = 0;
     for (ptrdiff_t i = 0; i < n; i++) {
         if (found[i].id == node) continue;
-        if (i + 1 < n) __builtin_prefetch(rk_row_of(g, found[i + 1].id));
+        if (g->codes && i + 1 < n) __builtin_prefetch(rk_row_of(g, found[i + 1].id));
         out[m++] = (rk_hit){g->codes ? rk_dot(row, rk_row_of(g, found[i].id), g->d) : found[i].score, found[i].id};
     }
     if (g->codes) sort_best_first(out, m);

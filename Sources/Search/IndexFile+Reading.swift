@@ -101,7 +101,12 @@ extension IndexFile {
             throw fail("the embedding rows are damaged (CRC mismatch in block \(k + 1) of \((lengths[0] + blockSize - 1) / blockSize), \(storageKind == 1 ? "list positions" : "rows") \(first)–\(last))")
         }
         func section(_ i: Int) -> UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: all[offsets[i]..<(offsets[i] + lengths[i])]) }
-        func floats(_ i: Int) -> [Float] { section(i).withMemoryRebound(to: Float.self) { Array($0) } }
+        /// The first `count` Floats of section i (all of them when nil).
+        func floats(_ i: Int, count: Int? = nil) -> [Float] {
+            let bytes = section(i)
+            return UnsafeRawBufferPointer(rebasing: bytes[0..<(count.map { $0 * 4 } ?? bytes.count)])
+                .withMemoryRebound(to: Float.self) { Array($0) }
+        }
         let files = try fileTable(section(5), owner: file, members: version >= 3, fail: fail)
         let rejects = try fileTable(section(6), owner: file, members: version >= 3, fail: fail)
         guard files.count == n else { throw fail("\(files.count) files listed for \(n) rows") }
@@ -109,7 +114,7 @@ extension IndexFile {
         guard let modelPath = meta.string(), let fingerprint = meta.string(), let root = meta.string() else {
             throw fail("damaged metadata section")
         }
-        let quantizer: ScalarQuantizer? = element == 1 ? { let v = floats(4); return ScalarQuantizer(minimum: Array(v[0..<d]), step: Array(v[d..<(2 * d)])) }() : nil
+        let quantizer: ScalarQuantizer? = element == 1 ? { let v = floats(4, count: 2 * d); return ScalarQuantizer(minimum: Array(v[0..<d]), step: Array(v[d...])) }() : nil
         let storage: IndexStorage
         if storageKind == 0 {
             if let quantizer {

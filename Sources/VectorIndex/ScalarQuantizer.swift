@@ -41,6 +41,11 @@ public struct ScalarQuantizer: Sendable, Equatable {
                 hi[j] = max(hi[j], r[j])
             }
         }
+        self.init(lowest: lo, highest: hi)
+    }
+
+    /// Codes spanning [lowest[j], highest[j]] in 255 steps per dimension.
+    init(lowest lo: [Float], highest hi: [Float]) {
         self.init(minimum: lo, step: zip(lo, hi).map { ($1 - $0) / 255 })
     }
 
@@ -56,8 +61,7 @@ public struct ScalarQuantizer: Sendable, Equatable {
     /// The ranges of both, dimension by dimension.
     public func widened(to other: ScalarQuantizer) -> ScalarQuantizer {
         let lo = zip(minimum, other.minimum).map { Swift.min($0, $1) }
-        let hi = zip(maximum, other.maximum).map { Swift.max($0, $1) }
-        return ScalarQuantizer(minimum: lo, step: zip(lo, hi).map { ($1 - $0) / 255 })
+        return ScalarQuantizer(lowest: lo, highest: zip(maximum, other.maximum).map { Swift.max($0, $1) })
     }
 
     /// Codes for `count` rows of `dimension` Floats, row-major.
