@@ -29,7 +29,7 @@ let package = Package(
         // AVX2+FMA search kernels chosen at run time, portable C elsewhere (VectorIndex's scans).
         .target(name: "CKernels"),
         // Imports point down this list, never up: the compiler holds the layout of docs/architecture.md.
-        .target(name: "Neural", dependencies: ["CBLAS"], swiftSettings: strict),
+        .target(name: "Neural", dependencies: ["CBLAS", "CKernels"], swiftSettings: strict),
         .target(name: "Cluster", dependencies: ["CMPI"], swiftSettings: strict),
         .target(name: "Vision", dependencies: ["Neural", "CImageCodecs"], swiftSettings: strict),
         .target(name: "Text", dependencies: ["Neural"], swiftSettings: strict),
@@ -46,7 +46,7 @@ let package = Package(
                           dependencies: ["Serve", "Search", "Benchmarks", "Retrieval", "Datasets", "VectorIndex", "Neural", "Vision", "Text", "Cluster",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           swiftSettings: strict),
-        .testTarget(name: "NeuralTests", dependencies: ["Neural"]),
+        .testTarget(name: "NeuralTests", dependencies: ["Neural", "CKernels"]),
         .testTarget(name: "VisionTests", dependencies: ["Vision", "Neural"]),
         .testTarget(name: "TextTests", dependencies: ["Text", "Neural"]),
         .testTarget(name: "VectorIndexTests", dependencies: ["VectorIndex", "Neural"]),

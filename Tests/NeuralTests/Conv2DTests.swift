@@ -1,3 +1,4 @@
+import CKernels
 import Testing
 @testable import Neural
 
@@ -102,5 +103,80 @@ struct Conv2DTests {
         _ = conv(x)
         _ = conv.backward(g)
         for i in 0..<once.count { #expect(abs(conv.weight.gradient[i] - 2 * once[i]) < 1e-4) }
+    }
+
+    // MARK: Winograd F(2×2, 3×3)
+
+    /// (height, width, in, out): even and odd sides (edge tiles half outside), a 1×1 image, and
+    /// channel counts below, at and past the eight lanes of the AVX2 transforms.
+    static let winogradShapes: [(Int, Int, Int, Int)] = [(8, 8, 16, 8), (7, 5, 9, 10), (1, 1, 3, 2), (6, 9, 17, 12)]
+
+    /// Runs `body` with the portable kernels, then with AVX2 where the processor has it.
+    static func atEverySIMDLevel(_ body: () -> Void) {
+        let best = rk_simd_level()
+        rk_set_simd_level(0)
+        body()
+        rk_set_simd_level(2)
+        if best == 2 { body() }
+        #expect(rk_simd_level() == best)
+    }
+
+    @Test(arguments: winogradShapes)
+    func winogradMatchesDirectConvolution(shape: (Int, Int, Int, Int)) {
+        let (h, w, cin, cout) = shape
+        var rng = SeededGenerator(seed: 16)
+        let conv = Conv2D(inChannels: cin, outChannels: cout, kernelSize: 3, padding: 1, name: "c", rng: &rng)
+        conv.algorithm = .winograd
+        let x = Tensor(randomNormal: [3, h, w, cin], std: 1, using: &rng)
+        let expected = naiveConv(x, conv)
+        Self.atEverySIMDLevel {
+            let y = conv(x)
+            #expect(y.shape == [3, h, w, cout])
+            for i in 0..<y.count { #expect(abs(Double(y[i]) - expected[i]) < 1e-4 * (1 + abs(expected[i])), "element \(i)") }
+        }
+    }
+
+    @Test(arguments: winogradShapes)
+    func winogradGradientsMatchFiniteDifferences(shape: (Int, Int, Int, Int)) {
+        let (h, w, cin, cout) = shape
+        var rng = SeededGenerator(seed: 17)
+        let conv = Conv2D(inChannels: cin, outChannels: cout, kernelSize: 3, padding: 1, name: "c", rng: &rng)
+        conv.algorithm = .winograd
+        conv.columnBudgetBytes = 1  // one image per chunk: the chunks' partial dU are summed
+        let x = Tensor(randomNormal: [2, h, w, cin], std: 1, using: &rng)
+        Self.atEverySIMDLevel { GradientCheck.check(conv, input: x) }
+    }
+
+    /// What a user's model computes must not depend on the algorithm: the automatic choice (Winograd
+    /// at 16 channels and more) gives im2col's outputs and gradients, chunked or not.
+    @Test(arguments: [1, 1 << 24])
+    func automaticWinogradAgreesWithColumns(budget: Int) {
+        var rng = SeededGenerator(seed: 18), same = SeededGenerator(seed: 18)
+        let fast = Conv2D(inChannels: 16, outChannels: 24, kernelSize: 3, padding: 1, name: "c", rng: &rng)
+        let plain = Conv2D(inChannels: 16, outChannels: 24, kernelSize: 3, padding: 1, name: "c", rng: &same)
+        plain.algorithm = .columns
+        fast.columnBudgetBytes = budget
+        plain.columnBudgetBytes = budget
+        let x = Tensor(randomNormal: [5, 12, 10, 16], std: 1, using: &rng)
+        #expect(fast.usesWinograd(ConvGeometry(height: 12, width: 10, inChannels: 16, kernel: 3, stride: 1, padding: 1)))
+        let y = fast(x), expected = plain(x)
+        for i in 0..<y.count { #expect(abs(y[i] - expected[i]) < 1e-4, "output \(i)") }
+        let dy = Tensor(randomNormal: y.shape, std: 1, using: &rng)
+        let dx = fast.backward(dy), expectedDx = plain.backward(dy)
+        for i in 0..<dx.count { #expect(abs(dx[i] - expectedDx[i]) < 1e-4, "input gradient \(i)") }
+        for (a, b) in zip(fast.parameters, plain.parameters) {
+            for i in 0..<a.gradient.count { #expect(abs(a.gradient[i] - b.gradient[i]) < 1e-3 * (1 + abs(b.gradient[i])), "\(a.name) \(i)") }
+        }
+    }
+
+    @Test func winogradOnlyWhereTheGeometryAllowsIt() {
+        var rng = SeededGenerator(seed: 19)
+        for (k, s, p) in [(3, 2, 1), (3, 1, 0), (5, 1, 2), (1, 1, 0)] {
+            let conv = Conv2D(inChannels: 32, outChannels: 8, kernelSize: k, stride: s, padding: p, name: "c", rng: &rng)
+            conv.algorithm = .winograd
+            #expect(!conv.usesWinograd(ConvGeometry(height: 9, width: 9, inChannels: 32, kernel: k, stride: s, padding: p)))
+        }
+        let rgb = Conv2D(inChannels: 3, outChannels: 32, kernelSize: 3, padding: 1, name: "c", rng: &rng)
+        #expect(!rgb.usesWinograd(ConvGeometry(height: 64, width: 64, inChannels: 3, kernel: 3, stride: 1, padding: 1)))
     }
 }

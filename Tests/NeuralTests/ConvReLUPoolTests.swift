@@ -35,6 +35,33 @@ struct ConvReLUPoolTests {
         }
     }
 
+    /// The image tower's widths: Winograd for the convolution, the eight-lane kernel (and its
+    /// tail) for the gradient through ReLU and the 2×2 pool, portable and AVX2 alike.
+    @Test(arguments: [(8, 8), (7, 9)])
+    func wideChannelsMatchSeparateLayersAtEverySIMDLevel(size: (Int, Int)) {
+        var rng = SeededGenerator(seed: 23), same = SeededGenerator(seed: 23)
+        let fusedConv = Conv2D(inChannels: 16, outChannels: 12, kernelSize: 3, padding: 1, name: "c", rng: &rng)
+        let plainConv = Conv2D(inChannels: 16, outChannels: 12, kernelSize: 3, padding: 1, name: "c", rng: &same)
+        plainConv.algorithm = .columns
+        let fused = ConvReLUPool(conv: fusedConv, poolSize: 2)
+        let plain = Sequential([plainConv, ReLU(), MaxPool2D(kernelSize: 2)])
+        let x = Tensor(randomNormal: [3, size.0, size.1, 16], std: 1, using: &rng)
+        let expected = plain(x)
+        let dy = Tensor(randomNormal: expected.shape, std: 1, using: &rng)
+        plain.zeroGradients()
+        let expectedDx = plain.backward(dy)
+        Conv2DTests.atEverySIMDLevel {
+            let y = fused(x)
+            for i in 0..<y.count { #expect(abs(y[i] - expected[i]) < 1e-4, "output \(i)") }
+            fused.zeroGradients()
+            let dx = fused.backward(dy)
+            for i in 0..<dx.count { #expect(abs(dx[i] - expectedDx[i]) < 1e-4, "input gradient \(i)") }
+            for (a, b) in zip(fused.parameters, plain.parameters) {
+                for i in 0..<a.gradient.count { #expect(abs(a.gradient[i] - b.gradient[i]) < 1e-3 * (1 + abs(b.gradient[i])), "\(a.name) \(i)") }
+            }
+        }
+    }
+
     /// (pool size, image width, seed). Seeds are chosen so no conv output sits within the
     /// finite-difference step of ReLU's kink or of a pooling tie (the unfused layers fail there too).
     @Test(arguments: [(1, 5, 22), (2, 5, 22), (2, 4, 24)])

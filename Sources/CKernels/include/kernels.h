@@ -1,7 +1,8 @@
-// CKernels: the memory-bound inner loops of search (dot products of one query with many rows,
-// of Float32 or 8-bit codes, and the argmax of a score row) and the CRC-32C that checks index
-// rows, with AVX2+FMA / SSE4.2 versions chosen at run time on x86-64 and portable C elsewhere,
-// so one binary runs on any x86-64 or arm64.
+// CKernels: the tile transforms of the Winograd convolution and the fused ReLU-and-pool gradient
+// (training's image tower), the memory-bound inner loops of search (dot products of one query
+// with many rows, of Float32 or 8-bit codes, and the argmax of a score row) and the CRC-32C that
+// checks index rows, with AVX2+FMA / SSE4.2 versions chosen at run time on x86-64 and portable C
+// elsewhere, so one binary runs on any x86-64 or arm64.
 #ifndef RETRIEVE_KERNELS_H
 #define RETRIEVE_KERNELS_H
 
@@ -120,6 +121,38 @@ static inline ptrdiff_t rk_graph_insert_scratch(ptrdiff_t ef_construction, ptrdi
 /// efConstruction + 2M + 8 hits; `scratch` for `rk_graph_insert_scratch` hits.
 void rk_graph_insert(const rk_graph *g, const rk_graph_builder *b, rk_graph_workspace *w, rk_hit *scratch,
                      int32_t node);
+
+/// One chunk of a Winograd F(2×2, 3×3) convolution (3×3, stride 1, padding 1) on NHWC images:
+/// the output is cut into tiles_y × tiles_x tiles of 2×2 per image, `tiles` in the chunk, and a
+/// transformed tile's 16 points are stored point-major: point ξ of tile t at [ξ·tiles + t]·channels.
+/// A row r is image r / tiles_y, tile row r % tiles_y. Pixels outside the image read as zero and
+/// outputs past its edge are dropped.
+typedef struct {
+    ptrdiff_t height, width, out_height, out_width;
+    ptrdiff_t in_channels, out_channels;
+    ptrdiff_t tiles_y, tiles_x, tiles;
+} rk_winograd_shape;
+
+/// V ← Bᵀ d B of the 4×4 input tile of every tile in rows [first_row, end_row).
+void rk_winograd_input(const rk_winograd_shape *s, const float *x, ptrdiff_t first_row, ptrdiff_t end_row, float *v);
+
+/// y ← Aᵀ M A + bias (out_channels floats) for the tiles of rows [first_row, end_row).
+void rk_winograd_output(const rk_winograd_shape *s, const float *m, const float *bias, ptrdiff_t first_row,
+                        ptrdiff_t end_row, float *y);
+
+/// dM ← A dY Aᵀ, the output gradient through the transposed output transform.
+void rk_winograd_output_gradient(const rk_winograd_shape *s, const float *dy, ptrdiff_t first_row, ptrdiff_t end_row,
+                                 float *dm);
+
+/// dx ← Σ over the tiles of images [first_image, end_image) of B dV Bᵀ (those images overwritten).
+void rk_winograd_input_gradient(const rk_winograd_shape *s, const float *dv, ptrdiff_t first_image, ptrdiff_t end_image,
+                                float *dx);
+
+/// The gradient of ReLU then 2×2 max pooling for pooled rows [first_row, end_row) (row r is
+/// image r / pooled_height): dst's window gets dy at the winner codes[·] (0…3, row-major) where
+/// output > 0, zero elsewhere; dst is NHWC at twice the pooled height and width.
+void rk_unpool2x2_gradient(const float *dy, const float *output, const uint8_t *codes, ptrdiff_t pooled_height,
+                           ptrdiff_t pooled_width, ptrdiff_t channels, ptrdiff_t first_row, ptrdiff_t end_row, float *dst);
 
 #ifdef __cplusplus
 }

@@ -58,10 +58,21 @@ extension Conv2D {
         let chunk = imagesPerChunk(g, batch: batch, extraFloatsPerImage: extraFloatsPerImage)
         let packed = UnsafePointer(packedWeight.pointer)
         let b = bias?.value.data ?? []
+        let winograd = usesWinograd(g)
+        let zeros = UnsafeMutablePointer<Float>.allocate(capacity: cout)
+        zeros.initialize(repeating: 0, count: cout)
+        defer { zeros.deallocate() }
         x.withUnsafeBufferPointer { px in
             b.withUnsafeBufferPointer { pb in
                 runChunks(batch: batch, chunk: chunk, scratchFloats: chunk * extraFloatsPerImage) { c, space in
                     let yChunk = output(c), rows = c.count * rowsPerImage
+                    if winograd {
+                        let work = space.columns.reserve(chunk * winogradFloatsPerImage(g))
+                        winogradForward(g, images: c.count, x: px.baseAddress! + c.start * g.imageSize,
+                                        bias: pb.count > 0 ? pb.baseAddress! : UnsafePointer(zeros), y: yChunk, work: work, parallel: c.parallel)
+                        finish(c, yChunk)
+                        return
+                    }
                     // The bias goes in first (GEMM with beta 1) while the chunk is in cache.
                     if pb.count > 0 {
                         for r in 0..<rows { copyFloats(yChunk + r * cout, pb.baseAddress!, cout) }
@@ -94,8 +105,10 @@ extension Conv2D {
         let hasBias = bias != nil, propagate = propagatesInputGradient
         let chunks = (batch + chunk - 1) / chunk
         while workspaces.count < min(chunks, Threads.count) { workspaces.append(ConvWorkspace()) }
+        let winograd = usesWinograd(g)
+        let weightFloats = winograd ? 16 * inChannels * cout : cout * K
         for space in workspaces {
-            space.weightGradient.reserve(cout * K).update(repeating: 0, count: cout * K)
+            space.weightGradient.reserve(weightFloats).update(repeating: 0, count: weightFloats)
             space.biasSums = [Double](repeating: 0, count: hasBias ? cout : 0)
         }
         var dx = propagate ? Tensor.uninitialized(x.shape) { _ in } : Tensor(zeros: [0])
@@ -107,6 +120,13 @@ extension Conv2D {
                     let dyChunk = gradient(c)
                     if hasBias { addColumnSums(dyChunk, rows: rows, columns: cout, into: &space.biasSums) }
                     let image = px.baseAddress! + c.start * g.imageSize
+                    if winograd {
+                        let work = space.columns.reserve(chunk * winogradFloatsPerImage(g))
+                        winogradBackward(g, images: c.count, x: image, dy: dyChunk, du: space.weightGradient.pointer,
+                                         dx: propagate ? dxBase.map { $0 + c.start * g.imageSize } : nil,
+                                         work: work, parallel: c.parallel)
+                        return
+                    }
                     var a = image
                     var cols: UnsafeMutablePointer<Float>?
                     if !g.isPointwise {
@@ -128,10 +148,10 @@ extension Conv2D {
             }
         }
         // packedGradient ← Σ over workers, in worker order (deterministic).
-        let dW = packedGradient.reserve(cout * K)
-        dW.update(from: workspaces[0].weightGradient.pointer, count: cout * K)
-        for space in workspaces.dropFirst() { addFloats(dW, space.weightGradient.pointer, cout * K) }
-        unpackGradient()
+        let dW = packedGradient.reserve(weightFloats)
+        dW.update(from: workspaces[0].weightGradient.pointer, count: weightFloats)
+        for space in workspaces.dropFirst() { addFloats(dW, space.weightGradient.pointer, weightFloats) }
+        if winograd { unpackWinogradGradient() } else { unpackGradient() }
         if let bias {
             var sums = workspaces[0].biasSums
             for space in workspaces.dropFirst() { for j in 0..<cout { sums[j] += space.biasSums[j] } }

@@ -23,6 +23,8 @@ public final class Conv2D: Layer {
     /// Set false for a first layer fed with data: backward then skips the dX GEMM and col2im and
     /// returns an empty tensor of shape [0].
     public var propagatesInputGradient = true
+    /// im2col everywhere, or Winograd tiles where the geometry allows (`automatic`: where it pays).
+    public var algorithm = ConvolutionAlgorithm.automatic
 
     var input = Tensor(zeros: [0])
     private(set) var geometry: ConvGeometry?
@@ -60,6 +62,7 @@ public final class Conv2D: Layer {
         (weight, bias) = (other.weight, other.bias)
         columnBudgetBytes = other.columnBudgetBytes
         propagatesInputGradient = other.propagatesInputGradient
+        algorithm = other.algorithm
     }
 
     public func evaluationCopy() -> any Layer { copy() }
@@ -92,7 +95,8 @@ public final class Conv2D: Layer {
     /// the budget, at least one image; the chunk count is then rounded up to a multiple of the
     /// cores so every core gets the same share.
     func imagesPerChunk(_ g: ConvGeometry, batch: Int, extraFloatsPerImage: Int = 0) -> Int {
-        let perImage = (g.pixelsPerImage * g.columnWidth + extraFloatsPerImage) * MemoryLayout<Float>.size
+        let work = usesWinograd(g) ? winogradFloatsPerImage(g) : g.pixelsPerImage * g.columnWidth
+        let perImage = (work + extraFloatsPerImage) * MemoryLayout<Float>.size
         let fitting = max(1, min(batch, columnBudgetBytes / max(1, perImage)))
         var chunks = (batch + fitting - 1) / fitting
         let cores = Threads.count
@@ -115,7 +119,7 @@ public final class Conv2D: Layer {
         let g = makeGeometry(height: x.shape[1], width: x.shape[2])
         input = x
         geometry = g
-        packWeights()
+        if usesWinograd(g) { packWinogradWeights() } else { packWeights() }
         return g
     }
 

@@ -4,6 +4,8 @@
 // The math is exactly that of the three separate layers (the first maximum of a window wins ties,
 // and max(relu(v)) = relu(max(v)), so pooling the pre-activation picks the same input).
 
+import CKernels
+
 /// y (B, Ho/p, Wo/p, Cout) = maxpool_p(relu(conv(x))); with `poolSize` 1, y = relu(conv(x)).
 public final class ConvReLUPool: Layer {
     /// Owns the parameters (`name.weight`, `name.bias`), so names match the unfused layers.
@@ -127,24 +129,14 @@ public final class ConvReLUPool: Layer {
         let p = poolSize, c = conv.outChannels, h = g.outHeight, w = g.outWidth
         let ho = h / p, wo = w / p
         parallelRanges(images * ho, minimumPerThread: 4, parallel: parallel) { range in
+            // The common case writes every element of its 2×2 windows, zeros included.
+            if p == 2 && h % 2 == 0 && w % 2 == 0 {
+                rk_unpool2x2_gradient(dy, output, codes, ho, wo, c, range.lowerBound, range.upperBound, dst)
+                return
+            }
             for r in range {
                 let oy = r % ho
                 let image = dst + (r / ho) * h * w * c
-                // The common case writes every element of its 2×2 windows, zeros included.
-                if p == 2 && h % 2 == 0 && w % 2 == 0 {
-                    for ox in 0..<wo {
-                        let o = (r * wo + ox) * c
-                        let q0 = image + (oy * 2 * w + ox * 2) * c, q1 = q0 + c, q2 = q0 + w * c, q3 = q2 + c
-                        for ch in 0..<c {
-                            let v = output[o + ch] > 0 ? dy[o + ch] : 0, k = codes[o + ch]
-                            q0[ch] = k == 0 ? v : 0
-                            q1[ch] = k == 1 ? v : 0
-                            q2[ch] = k == 2 ? v : 0
-                            q3[ch] = k == 3 ? v : 0
-                        }
-                    }
-                    continue
-                }
                 // This pooled row's p input rows, plus any rows no window covers below the last.
                 let lastRow = oy == ho - 1 ? h : (oy + 1) * p
                 (image + oy * p * w * c).update(repeating: 0, count: (lastRow - oy * p) * w * c)
