@@ -59,17 +59,18 @@ extension Conv2D {
         let packed = UnsafePointer(packedWeight.pointer)
         let b = bias?.value.data ?? []
         let winograd = usesWinograd(g)
-        let zeros = UnsafeMutablePointer<Float>.allocate(capacity: cout)
-        zeros.initialize(repeating: 0, count: cout)
-        defer { zeros.deallocate() }
+        // Winograd's output transform adds a bias of Cout floats: zeros when there is none.
+        let tileBias = winograd && b.isEmpty ? [Float](repeating: 0, count: cout) : b
         x.withUnsafeBufferPointer { px in
             b.withUnsafeBufferPointer { pb in
                 runChunks(batch: batch, chunk: chunk, scratchFloats: chunk * extraFloatsPerImage) { c, space in
                     let yChunk = output(c), rows = c.count * rowsPerImage
                     if winograd {
                         let work = space.columns.reserve(chunk * winogradFloatsPerImage(g))
-                        winogradForward(g, images: c.count, x: px.baseAddress! + c.start * g.imageSize,
-                                        bias: pb.count > 0 ? pb.baseAddress! : UnsafePointer(zeros), y: yChunk, work: work, parallel: c.parallel)
+                        tileBias.withUnsafeBufferPointer { bias in
+                            winogradForward(g, images: c.count, x: px.baseAddress! + c.start * g.imageSize,
+                                            bias: bias.baseAddress!, y: yChunk, work: work, parallel: c.parallel)
+                        }
                         finish(c, yChunk)
                         return
                     }

@@ -1,4 +1,3 @@
-import CKernels
 // Winograd's minimal filtering F(2×2, 3×3) for 3×3, stride-1, padding-1 convolutions (Lavin and
 // Gray, "Fast Algorithms for Convolutional Neural Networks", 2016). Each 2×2 output tile is
 // Aᵀ[(G g Gᵀ) ⊙ (Bᵀ d B)]A of its 4×4 input tile d, so a chunk's convolution becomes 16 GEMMs,
@@ -9,6 +8,8 @@ import CKernels
 // of dV, added where neighbouring tiles overlap. The transforms are adds and subtracts over runs
 // of NHWC channels, eight lanes at a time; edge tiles read zeros outside the image and drop
 // outputs past it, so any height and width work.
+
+import CKernels
 
 /// How a convolution computes its products.
 public enum ConvolutionAlgorithm: Sendable {

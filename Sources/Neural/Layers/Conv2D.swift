@@ -1,7 +1,9 @@
 // 2-D convolution on NHWC batches as im2col + one GEMM per chunk of images: the column matrix
 // (B·Ho·Wo, k·k·Cin) times the packed weights gives the NHWC output directly. Weights are stored
 // as PyTorch stores them, (out, in, kh, kw), and repacked to (out, kh, kw, in) on each forward.
-// Column memory is bounded (`columnBudgetBytes`) and reused between calls.
+// Column memory is bounded (`columnBudgetBytes`) and reused between calls. 3×3 stride-1 padding-1
+// convolutions over 16 or more channels run as Winograd tiles instead (Conv2D+Winograd.swift),
+// in the same chunks, with the weights repacked to their 16 transformed points.
 
 import Foundation
 
