@@ -5,14 +5,15 @@ struct ConvNormReLUPoolTests {
     /// A fused block and the separate Conv2D → BatchNorm2D → ReLU (→ MaxPool2D) chain over the
     /// same starting weights; γ and β are drawn with both signs so windows are won by their
     /// minimum as well as their maximum.
-    static func pair(poolSize p: Int, budget: Int, seed: UInt64) -> (ConvNormReLUPool, Sequential) {
+    static func pair(poolSize p: Int, budget: Int, seed: UInt64, channels: Int = 6) -> (ConvNormReLUPool, Sequential) {
+        let gammas: [Float] = [1.5, -0.7, 0.3, -2, 1, 0.8], betas: [Float] = [0.1, 0.4, -0.3, 0.2, 0, -0.5]
         func parts() -> (Conv2D, BatchNorm2D) {
             var rng = SeededGenerator(seed: seed)
-            let conv = Conv2D(inChannels: 4, outChannels: 6, kernelSize: 3, padding: 1, bias: false, name: "c", rng: &rng)
+            let conv = Conv2D(inChannels: 4, outChannels: channels, kernelSize: 3, padding: 1, bias: false, name: "c", rng: &rng)
             conv.columnBudgetBytes = budget
-            let norm = BatchNorm2D(channels: 6, name: "n")
-            norm.weight.value = Tensor(shape: [6], data: [1.5, -0.7, 0.3, -2, 1, 0.8])
-            norm.bias.value = Tensor(shape: [6], data: [0.1, 0.4, -0.3, 0.2, 0, -0.5])
+            let norm = BatchNorm2D(channels: channels, name: "n")
+            norm.weight.value = Tensor(shape: [channels], data: (0..<channels).map { gammas[$0 % 6] * (1 + Float($0 / 6) / 4) })
+            norm.bias.value = Tensor(shape: [channels], data: (0..<channels).map { betas[$0 % 6] })
             return (conv, norm)
         }
         let (fusedConv, fusedNorm) = parts(), (plainConv, plainNorm) = parts()
@@ -33,11 +34,27 @@ struct ConvNormReLUPoolTests {
     @Test(arguments: configurations)
     func matchesTheSeparateLayers(configuration: (Int, Int, Int, Int, Bool)) {
         let (p, budget, height, width, training) = configuration
-        let (fused, plain) = Self.pair(poolSize: p, budget: budget, seed: 31)
+        Self.expectFusedMatchesSeparate(poolSize: p, budget: budget, height: height, width: width, training: training)
+    }
+
+    /// 20 channels (two of AVX2's eight-lane groups and a remainder) at even sizes, where the
+    /// winners and the routed gradient run in CKernels, against the separate layers at both levels.
+    @Test(arguments: [true, false])
+    func wideChannelsMatchSeparateLayersAtEverySIMDLevel(training: Bool) {
+        Conv2DTests.atEverySIMDLevel {
+            Self.expectFusedMatchesSeparate(poolSize: 2, budget: 1, height: 8, width: 6, training: training, channels: 20)
+            Self.expectFusedMatchesSeparate(poolSize: 2, budget: 1 << 20, height: 4, width: 4, training: training, channels: 20)
+        }
+    }
+
+    static func expectFusedMatchesSeparate(poolSize p: Int, budget: Int, height: Int, width: Int, training: Bool,
+                                           channels: Int = 6) {
+        let (fused, plain) = Self.pair(poolSize: p, budget: budget, seed: 31, channels: channels)
         if !training {
+            let means: [Float] = [0.2, -0.1, 0, 0.3, -0.4, 0.1], variances: [Float] = [0.5, 1, 2, 0.8, 1.2, 3]
             for norm in [fused.norm, plain.layers[1] as! BatchNorm2D] {
-                norm.runningMean.value = Tensor(shape: [6], data: [0.2, -0.1, 0, 0.3, -0.4, 0.1])
-                norm.runningVariance.value = Tensor(shape: [6], data: [0.5, 1, 2, 0.8, 1.2, 3])
+                norm.runningMean.value = Tensor(shape: [channels], data: (0..<channels).map { means[$0 % 6] })
+                norm.runningVariance.value = Tensor(shape: [channels], data: (0..<channels).map { variances[$0 % 6] })
             }
             fused.setTraining(false)
             plain.setTraining(false)

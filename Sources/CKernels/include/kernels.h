@@ -1,5 +1,5 @@
-// CKernels: the tile transforms of the Winograd convolution and the fused ReLU-and-pool gradient
-// (training's image tower), the memory-bound inner loops of search (dot products of one query
+// CKernels: the tile transforms of the Winograd convolution and the pooling, routing and channel
+// sums around it (training's image tower), the memory-bound inner loops of search (dot products of one query
 // with many rows, of Float32 or 8-bit codes, and the argmax of a score row) and the CRC-32C that
 // checks index rows, with AVX2+FMA / SSE4.2 versions chosen at run time on x86-64 and portable C
 // elsewhere, so one binary runs on any x86-64 or arm64.
@@ -148,11 +148,34 @@ void rk_winograd_output_gradient(const rk_winograd_shape *s, const float *dy, pt
 void rk_winograd_input_gradient(const rk_winograd_shape *s, const float *dv, ptrdiff_t first_image, ptrdiff_t end_image,
                                 float *dx);
 
-/// The gradient of ReLU then 2×2 max pooling for pooled rows [first_row, end_row) (row r is
-/// image r / pooled_height): dst's window gets dy at the winner codes[·] (0…3, row-major) where
-/// output > 0, zero elsewhere; dst is NHWC at twice the pooled height and width.
-void rk_unpool2x2_gradient(const float *dy, const float *output, const uint8_t *codes, ptrdiff_t pooled_height,
-                           ptrdiff_t pooled_width, ptrdiff_t channels, ptrdiff_t first_row, ptrdiff_t end_row, float *dst);
+/// Each 2×2 window's winner for pooled rows [first_row, end_row) of NHWC src (row r is image
+/// r / pooled_height): the first of the largest sign·x (signs per channel, ±1; NULL for all +1);
+/// values ← max(lower, x) of the winner (NaN stays NaN), codes ← its position 0…3, row-major.
+void rk_pool2x2_winners(const float *src, const float *signs, float lower, ptrdiff_t pooled_height,
+                        ptrdiff_t pooled_width, ptrdiff_t channels, ptrdiff_t first_row, ptrdiff_t end_row,
+                        float *values, uint8_t *codes);
+
+/// What flows back through 2×2 pooling: each pooled gradient to its window's winner, batch norm's
+/// affine term to every element. Optional pointers are NULL when unused.
+typedef struct {
+    const float *gradient;    ///< (n, Ho, Wo, C) pooled gradient
+    const float *output;      ///< the pooled output: the gradient passes only where it is > 0 (ReLU)
+    const float *scale;       ///< per channel, times the routed gradient
+    const uint8_t *codes;     ///< the winners, from rk_pool2x2_winners
+    const float *input;       ///< (n, 2Ho, 2Wo, C): slope·(input − centre) + offset is added everywhere
+    const float *slope, *centre, *offset;  ///< per channel, with input
+    ptrdiff_t pooled_height, pooled_width, channels;
+} rk_unpool2x2;
+
+/// dst (NHWC at twice the pooled height and width) ← for pooled rows [first_row, end_row): the
+/// routed gradient at each winner plus the affine term, zero where neither applies.
+void rk_unpool2x2_gradient(const rk_unpool2x2 *u, ptrdiff_t first_row, ptrdiff_t end_row, float *dst);
+
+/// Per channel of (rows, C) at a: first ← Σ a and second ← Σ a·b (b given), or second ← Σ (a − shift)²
+/// (shift given). Float over blocks of 256 rows, Double across them, so millions of rows keep
+/// their precision; partial is scratch for 2·C Floats.
+void rk_channel_sums(const float *a, const float *b, const float *shift, ptrdiff_t rows, ptrdiff_t channels,
+                     float *partial, double *first, double *second);
 
 #ifdef __cplusplus
 }

@@ -1,6 +1,7 @@
 // Batch normalisation over the channels of NHWC activations, as PyTorch's BatchNorm2d: training
 // normalises with the batch's mean and biased variance and folds them into running statistics
 // (momentum 0.1, unbiased variance); evaluation normalises with the running statistics.
+import CKernels
 import Foundation
 
 /// y = γ·(x − μ)/√(σ² + ε) + β per channel of x (…, C); μ, σ² from the batch or running buffers.
@@ -177,28 +178,15 @@ func channelSums(_ a: UnsafePointer<Float>, times b: UnsafePointer<Float>?, arou
 }
 
 func serialChannelSums(_ a: UnsafePointer<Float>, times b: UnsafePointer<Float>?, around shift: UnsafePointer<Float>?,
-                               rows: Int, channels c: Int) -> ([Double], [Double]) {
+                       rows: Int, channels c: Int) -> ([Double], [Double]) {
+    guard c > 0 else { return ([], []) }
     var first = [Double](repeating: 0, count: c), second = [Double](repeating: 0, count: c)
-    let scratch = UnsafeMutablePointer<Float>.allocate(capacity: 2 * c)
-    defer { scratch.deallocate() }
-    let p1 = scratch, p2 = scratch + c
-    var start = 0
-    while start < rows {
-        let end = min(rows, start + 256)
-        scratch.update(repeating: 0, count: 2 * c)
-        for r in start..<end {
-            let ar = a + r * c
-            if let b {
-                let br = b + r * c
-                for j in 0..<c { p1[j] += ar[j]; p2[j] += ar[j] * br[j] }
-            } else if let shift {
-                for j in 0..<c { let d = ar[j] - shift[j]; p2[j] += d * d }
-            } else {
-                for j in 0..<c { p1[j] += ar[j] }
-            }
+    let partial = UnsafeMutablePointer<Float>.allocate(capacity: max(1, 2 * c))
+    defer { partial.deallocate() }
+    first.withUnsafeMutableBufferPointer { p1 in
+        second.withUnsafeMutableBufferPointer { p2 in
+            rk_channel_sums(a, b, shift, rows, c, partial, p1.baseAddress!, p2.baseAddress!)
         }
-        for j in 0..<c { first[j] += Double(p1[j]); second[j] += Double(p2[j]) }
-        start = end
     }
     return (first, second)
 }

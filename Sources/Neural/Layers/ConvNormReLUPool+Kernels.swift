@@ -1,5 +1,6 @@
 // The fused normalised block's loops: pooling windows (winners in, gradients out), per-chunk
 // moments combined exactly, and per-channel constants the loops read through plain pointers.
+import CKernels
 import Foundation
 
 /// A few per-channel rows (mean, 1/σ, γ, …) in one allocation, reused between calls.
@@ -25,6 +26,8 @@ struct PoolWindows {
     var pooledHeight: Int { height / size }
     var pooledWidth: Int { width / size }
     var pooledPerImage: Int { pooledHeight * pooledWidth * channels }
+    /// 2×2 windows that tile the image exactly: the CKernels case.
+    var isEvenPairs: Bool { size == 2 && height % 2 == 0 && width % 2 == 0 }
 
     /// Each window's winner in `images` images at `src`: the first position of the largest
     /// sign·x (the maximum where the channel's sign is +1, the minimum where it is −1), its
@@ -34,25 +37,16 @@ struct PoolWindows {
         let p = size, c = channels, w = width, ho = pooledHeight, wo = pooledWidth
         let imageFloats = height * width * c
         parallelRanges(images * ho, minimumPerThread: 4, parallel: parallel) { range in
+            if isEvenPairs {
+                rk_pool2x2_winners(src, signs, -.infinity, ho, wo, c, range.lowerBound, range.upperBound, values, codes)
+                return
+            }
             for r in range {
                 let image = src + (r / ho) * imageFloats, oy = r % ho
                 for ox in 0..<wo {
                     let o = (r * wo + ox) * c
                     let first = image + (oy * p * w + ox * p) * c
                     let value = values + o, code = codes + o
-                    if p == 2 {
-                        let q1 = first + c, q2 = first + w * c, q3 = q2 + c
-                        for ch in 0..<c {
-                            let s = signs[ch]
-                            var m = s * first[ch], k: UInt8 = 0
-                            if s * q1[ch] > m { m = s * q1[ch]; k = 1 }
-                            if s * q2[ch] > m { m = s * q2[ch]; k = 2 }
-                            if s * q3[ch] > m { m = s * q3[ch]; k = 3 }
-                            value[ch] = s * m
-                            code[ch] = k
-                        }
-                        continue
-                    }
                     for ch in 0..<c {
                         let s = signs[ch]
                         var m = s * first[ch], k: UInt8 = 0
@@ -82,17 +76,6 @@ struct PoolWindows {
                 for ox in 0..<wo {
                     let o = (r * wo + ox) * c
                     let first = image + (oy * p * w + ox * p) * c
-                    if p == 2 {
-                        let q1 = first + c, q2 = first + w * c, q3 = q2 + c
-                        for ch in 0..<c {
-                            let v = scale[ch] * g[o + ch], k = codes[o + ch]
-                            first[ch] += k == 0 ? v : 0
-                            q1[ch] += k == 1 ? v : 0
-                            q2[ch] += k == 2 ? v : 0
-                            q3[ch] += k == 3 ? v : 0
-                        }
-                        continue
-                    }
                     for ch in 0..<c {
                         let k = Int(codes[o + ch])
                         first[((k / p) * w + k % p) * c + ch] += scale[ch] * g[o + ch]

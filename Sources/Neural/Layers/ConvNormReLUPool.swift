@@ -13,6 +13,8 @@
 // With a `statisticsGroup`, the batch is the group's: its members' moments are merged before
 // normalising and its gradient sums added before the mean terms (BatchStatisticsGroup.swift).
 
+import CKernels
+
 /// y (B, Ho/p, Wo/p, C) = maxpool_p(relu(batchnorm(conv(x)))); with `poolSize` 1, no pooling.
 public final class ConvNormReLUPool: Layer, BufferedModule {
     /// Owns `name.weight` (built without a bias: β is the bias).
@@ -148,34 +150,43 @@ public final class ConvNormReLUPool: Layer, BufferedModule {
                 }
             }
         }
+        // dx = slope·(x − mean) + offset, plus scale · the routed gradient at each winner.
         let terms = ChannelRows(rows: 3)
         terms.reserve(channels: c)
-        let scale = terms[0], meanDy = terms[1], meanDyXhat = terms[2]
+        let scale = terms[0], slope = terms[1], offset = terms[2]
         let mean = statistics[0], inverseStd = statistics[1], gamma = statistics[2]
         for j in 0..<c {
             scale[j] = gamma[j] * inverseStd[j]
-            meanDy[j] = training ? Float(batchSumDy[j] / n) : 0
-            meanDyXhat[j] = training ? Float(batchSumDyXhat[j] / n) : 0
+            slope[j] = training ? -scale[j] * inverseStd[j] * Float(batchSumDyXhat[j] / n) : 0
+            offset[j] = training ? -scale[j] * Float(batchSumDy[j] / n) : 0
         }
         return preActivation.withUnsafeBufferPointer { px in
             winners.withUnsafeBufferPointer { pw in
                 conv.backwardChunks(extraFloatsPerImage: perImage) { chunk in
                     let rows = chunk.count * g.pixelsPerImage, d = chunk.scratch
-                    if training {
-                        let x = px.baseAddress! + chunk.start * perImage
+                    let offsetPooled = chunk.start * pooledPerImage, codes = pw.baseAddress! + offsetPooled
+                    let x = training ? px.baseAddress! + chunk.start * perImage : nil
+                    if windows.isEvenPairs {
+                        var routing = rk_unpool2x2(gradient: passed + offsetPooled, output: nil, scale: scale, codes: codes,
+                                                   input: x, slope: slope, centre: mean, offset: offset,
+                                                   pooled_height: windows.pooledHeight, pooled_width: windows.pooledWidth,
+                                                   channels: c)
+                        parallelRanges(chunk.count * windows.pooledHeight, minimumPerThread: 4, parallel: chunk.parallel) { range in
+                            rk_unpool2x2_gradient(&routing, range.lowerBound, range.upperBound, d)
+                        }
+                        return UnsafePointer(d)
+                    }
+                    if let x {
                         parallelRanges(rows, minimumPerThread: 1024, parallel: chunk.parallel) { range in
                             for r in range {
                                 let xr = x + r * c, dr = d + r * c
-                                for j in 0..<c {
-                                    dr[j] = -scale[j] * (meanDy[j] + (xr[j] - mean[j]) * inverseStd[j] * meanDyXhat[j])
-                                }
+                                for j in 0..<c { dr[j] = slope[j] * (xr[j] - mean[j]) + offset[j] }
                             }
                         }
                     } else {
                         d.update(repeating: 0, count: rows * c)
                     }
-                    let offset = chunk.start * pooledPerImage
-                    windows.scatter(passed + offset, scaledBy: scale, codes: pw.baseAddress! + offset,
+                    windows.scatter(passed + offsetPooled, scaledBy: scale, codes: codes,
                                     images: chunk.count, into: d, parallel: chunk.parallel)
                     return UnsafePointer(d)
                 }

@@ -88,24 +88,16 @@ public final class ConvReLUPool: Layer {
         let p = poolSize, c = conv.outChannels, h = g.outHeight, w = g.outWidth
         let ho = h / p, wo = w / p
         parallelRanges(images * ho, minimumPerThread: 4, parallel: parallel) { range in
+            if p == 2 && h % 2 == 0 && w % 2 == 0 {
+                rk_pool2x2_winners(src, nil, 0, ho, wo, c, range.lowerBound, range.upperBound, y, codes)
+                return
+            }
             for r in range {
                 let image = src + (r / ho) * h * w * c, oy = r % ho
                 for ox in 0..<wo {
                     let o = (r * wo + ox) * c
                     let first = image + (oy * p * w + ox * p) * c
                     let out = y + o, code = codes + o
-                    if p == 2 {
-                        let q1 = first + c, q2 = first + w * c, q3 = q2 + c
-                        for ch in 0..<c {
-                            var m = first[ch], k: UInt8 = 0
-                            if q1[ch] > m { m = q1[ch]; k = 1 }
-                            if q2[ch] > m { m = q2[ch]; k = 2 }
-                            if q3[ch] > m { m = q3[ch]; k = 3 }
-                            out[ch] = max(m, 0)
-                            code[ch] = k
-                        }
-                        continue
-                    }
                     for ch in 0..<c {
                         var m = first[ch], k: UInt8 = 0
                         for ky in 0..<p {
@@ -131,7 +123,9 @@ public final class ConvReLUPool: Layer {
         parallelRanges(images * ho, minimumPerThread: 4, parallel: parallel) { range in
             // The common case writes every element of its 2×2 windows, zeros included.
             if p == 2 && h % 2 == 0 && w % 2 == 0 {
-                rk_unpool2x2_gradient(dy, output, codes, ho, wo, c, range.lowerBound, range.upperBound, dst)
+                var routing = rk_unpool2x2(gradient: dy, output: output, scale: nil, codes: codes, input: nil,
+                                           slope: nil, centre: nil, offset: nil, pooled_height: ho, pooled_width: wo, channels: c)
+                rk_unpool2x2_gradient(&routing, range.lowerBound, range.upperBound, dst)
                 return
             }
             for r in range {
